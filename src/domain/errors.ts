@@ -1,0 +1,93 @@
+// Typed errors. Each has a stable `code`, says whether retrying can help, and keeps its cause.
+// Only the API edge maps these to HTTP (src/api/errors.ts); nothing here knows status codes.
+
+export const ERROR_CODES = [
+  'InvalidSpec',
+  'InvalidExpression',
+  'NoMetricData',
+  'MetricQuery',
+  'RouteConflict',
+  'TrafficRouting',
+  'NotFound',
+  'Conflict',
+  'FlagProvider',
+  'Unauthorized',
+  'Forbidden',
+  'BadRequest',
+  'NotInProgress',
+  'Internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorOptions {
+  cause?: unknown;
+  retriable?: boolean;
+  /** Field paths or other structured detail, e.g. ["spec.strategy.canary.steps[2].setWeight"]. */
+  details?: Record<string, unknown>;
+}
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.details = options.details;
+  }
+}
+
+/** A resource whose spec cannot be acted on. `field` is the path of the offending field. */
+export class InvalidSpecError extends SluiceError {
+  readonly field: string;
+  constructor(field: string, message: string, options: ErrorOptions = {}) {
+    super('InvalidSpec', `${field}: ${message}`, {
+      ...options,
+      details: { field, ...options.details },
+    });
+    this.field = field;
+  }
+}
+
+export class ExpressionError extends SluiceError {
+  /** Character offset in the expression where the problem was found. */
+  readonly position: number;
+  constructor(message: string, position: number, options: ErrorOptions = {}) {
+    super('InvalidExpression', message, options);
+    this.position = position;
+  }
+}
+
+export class MetricQueryError extends SluiceError {
+  readonly timeout: boolean;
+  constructor(message: string, options: ErrorOptions & { timeout?: boolean } = {}) {
+    super('MetricQuery', message, { retriable: true, ...options });
+    this.timeout = options.timeout ?? false;
+  }
+}
+
+export class RouteConflictError extends SluiceError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('RouteConflict', message, options);
+  }
+}
+
+export class TrafficRoutingError extends SluiceError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('TrafficRouting', message, { retriable: true, ...options });
+  }
+}
+
+export class FlagProviderError extends SluiceError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('FlagProvider', message, options);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

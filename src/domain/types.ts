@@ -1,0 +1,375 @@
+// The typed model of Sluice's resources. Everything here is data that has already passed
+// validation at a boundary (see adapters/kubernetes/parse.ts); inside, these types are trusted.
+// NOTE: manifests/crds/*.yaml must describe exactly these shapes; change both together.
+
+export const GROUP = 'sluice.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** A Go-style duration: "500ms", "30s", "5m", "1h", "1h30m". Parsed by parseDuration. */
+export type Duration = string;
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analysis
+
+export const NO_DATA_POLICIES = ['pass', 'fail', 'inconclusive'] as const;
+/** What an empty result, NaN or ±Inf counts as. Default 'inconclusive'. */
+export type NoDataPolicy = (typeof NO_DATA_POLICIES)[number];
+
+export interface PrometheusProvider {
+  /** Defaults to the controller's configured Prometheus URL. */
+  address?: string;
+  /** PromQL; `{{args.name}}` placeholders are replaced before the query is sent. */
+  query: string;
+}
+
+export interface MetricSpec {
+  name: string;
+  /** Time between measurements. Default: the Rollout's analysis.interval, else 30s. */
+  interval?: Duration;
+  /** Wait before the first measurement. Default 0. */
+  initialDelay?: Duration;
+  /** Measurements to take; the metric is done after `count` non-error measurements. 0 = until the run is ended (background analysis). */
+  count?: number;
+  /** Expression; true means Successful. */
+  successCondition?: string;
+  /** Expression; true means Failed. Checked before successCondition. */
+  failureCondition?: string;
+  /** Failed measurements tolerated; the (N+1)th fails the metric. Default 0. */
+  failureLimit?: number;
+  /** Inconclusive measurements tolerated; the (N+1)th makes the metric Inconclusive. Default 0. */
+  inconclusiveLimit?: number;
+  /** Errors in a row tolerated; the (N+1)th fails the metric. Default 4. */
+  consecutiveErrorLimit?: number;
+  noData?: NoDataPolicy;
+  /** Per-query timeout. Default 10s. */
+  timeout?: Duration;
+  provider: { prometheus: PrometheusProvider };
+}
+
+export interface AnalysisArgDecl {
+  name: string;
+  /** A default; an argument without one must be supplied by the Rollout. */
+  value?: string;
+}
+
+export interface AnalysisTemplateSpec {
+  args?: AnalysisArgDecl[];
+  metrics: MetricSpec[];
+}
+
+export interface AnalysisTemplate {
+  apiVersion: typeof API_VERSION;
+  kind: 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
+  metadata: ObjectMeta;
+  spec: AnalysisTemplateSpec;
+}
+
+export interface AnalysisArg {
+  name: string;
+  value: string;
+}
+
+export interface TemplateRef {
+  templateName: string;
+  /** true: a ClusterAnalysisTemplate. */
+  clusterScope?: boolean;
+}
+
+export interface AnalysisRef {
+  templates: TemplateRef[];
+  args?: AnalysisArg[];
+}
+
+export const MEASUREMENT_PHASES = ['Successful', 'Failed', 'Inconclusive', 'Error'] as const;
+export type MeasurementPhase = (typeof MEASUREMENT_PHASES)[number];
+
+export interface Measurement {
+  phase: MeasurementPhase;
+  /** The values Prometheus returned (a scalar is one value). Absent on Error. */
+  value?: number[];
+  /** true when the answer was empty, NaN or ±Inf; the phase then follows the noData policy. */
+  noData?: boolean;
+  startedAt: string;
+  finishedAt: string;
+  /** Why: the error text, "no data: empty result", or which condition decided. */
+  message?: string;
+}
+
+export const ANALYSIS_PHASES = [
+  'Pending',
+  'Running',
+  'Successful',
+  'Failed',
+  'Inconclusive',
+  'Error',
+  'Terminated',
+] as const;
+export type AnalysisPhase = (typeof ANALYSIS_PHASES)[number];
+
+export interface MetricResult {
+  name: string;
+  phase: AnalysisPhase;
+  count: number;
+  successful: number;
+  failed: number;
+  inconclusive: number;
+  error: number;
+  consecutiveError: number;
+  message?: string;
+  /** Newest last; bounded (see MAX_MEASUREMENTS). */
+  measurements: Measurement[];
+}
+
+export const MAX_MEASUREMENTS = 10;
+
+export interface AnalysisRunSpec {
+  rollout: string;
+  revision: string;
+  /** The canary step index this run belongs to, or -1 for background analysis. */
+  step: number;
+  metrics: MetricSpec[];
+  args?: AnalysisArg[];
+}
+
+export interface AnalysisRunStatus {
+  phase: AnalysisPhase;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  metricResults: MetricResult[];
+}
+
+export interface AnalysisRun {
+  apiVersion: typeof API_VERSION;
+  kind: 'AnalysisRun';
+  metadata: ObjectMeta;
+  spec: AnalysisRunSpec;
+  status?: AnalysisRunStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollout
+
+export interface AnalysisDefaults {
+  interval?: Duration;
+  timeout?: Duration;
+  noData?: NoDataPolicy;
+  failureLimit?: number;
+  inconclusiveLimit?: number;
+  consecutiveErrorLimit?: number;
+}
+
+export interface HeaderMatch {
+  /** Header name, lower case; or a cookie when `cookie` is set. */
+  header?: string;
+  cookie?: string;
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+
+export const GATE_TIMEOUT_ACTIONS = ['abort', 'pause'] as const;
+export type GateTimeoutAction = (typeof GATE_TIMEOUT_ACTIONS)[number];
+
+export type CanaryStep =
+  | { setWeight: number }
+  | { pause: { duration?: Duration } }
+  | { analysis: AnalysisRef }
+  | { setFlag: { flag: string; percent: number } }
+  | { setHeaderRoute: { match: HeaderMatch[] } }
+  | {
+      gate: {
+        url: string;
+        /** Per-call limit. Default 10s. */
+        timeout?: Duration;
+        /** How often to ask. Default 30s. */
+        interval?: Duration;
+        /** Give up after this long at the step. Default 1h. */
+        deadline?: Duration;
+        onDeadline?: GateTimeoutAction;
+      };
+    };
+
+export const STEP_KINDS = [
+  'setWeight',
+  'pause',
+  'analysis',
+  'setFlag',
+  'setHeaderRoute',
+  'gate',
+] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export interface BackgroundAnalysis extends AnalysisRef {
+  /** Step index from which the background analysis runs. Default 0. */
+  startingStep?: number;
+}
+
+export interface CanaryStrategy {
+  steps: CanaryStep[];
+  analysis?: BackgroundAnalysis;
+}
+
+export interface BlueGreenStrategy {
+  prePromotionAnalysis?: AnalysisRef;
+  postPromotionAnalysis?: AnalysisRef;
+  /** Absent: wait for an explicit promote. */
+  autoPromotionSeconds?: number;
+  scaleDownDelaySeconds?: number;
+  previewReplicaCount?: number;
+  previewHeader?: HeaderMatch;
+}
+
+export interface IstioRouting {
+  virtualService: {
+    name: string;
+    /** The HTTP route names inside it that Sluice may change. */
+    routes: string[];
+  };
+}
+
+export const FLAG_MODES = ['followWeight', 'steps'] as const;
+export type FlagMode = (typeof FLAG_MODES)[number];
+
+export interface FeatureFlagRef {
+  name: string;
+  project?: string;
+  environment?: string;
+  mode?: FlagMode;
+  /** Rollout percentage set on promotion. Default 100. */
+  finalPercent?: number;
+}
+
+export interface RolloutSpec {
+  targetRef: { apiVersion?: string; kind: 'Deployment'; name: string };
+  /** Ports for the `<name>-primary` and `<name>-canary` Services. */
+  service?: { port: number; targetPort?: number };
+  /** A candidate that is not available within this long is rolled back. Default 600. */
+  progressDeadlineSeconds?: number;
+  trafficRouting: { istio: IstioRouting };
+  strategy: { canary?: CanaryStrategy; blueGreen?: BlueGreenStrategy };
+  analysis?: AnalysisDefaults;
+  featureFlags?: FeatureFlagRef[];
+}
+
+export const ROLLOUT_PHASES = [
+  'Initializing',
+  'Healthy',
+  'Progressing',
+  'Paused',
+  'Promoting',
+  'Aborted',
+  'Invalid',
+] as const;
+export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+/** One destination of an HTTP route, as Sluice identifies it. */
+export interface DestinationKey {
+  host: string;
+  subset?: string;
+  port?: number;
+}
+
+export interface RouteWeights {
+  route: string;
+  destinations: Array<DestinationKey & { weight: number }>;
+}
+
+export interface LastMeasurement {
+  metric: string;
+  phase: MeasurementPhase;
+  value?: number[];
+  /** The condition the value was judged against, e.g. "result[0] >= 0.95". */
+  condition?: string;
+  message?: string;
+  at: string;
+}
+
+export interface HistoryEntry {
+  at: string;
+  event: string;
+  revision?: string;
+  step?: number;
+  message?: string;
+}
+
+export const COMMAND_KINDS = [
+  'promote',
+  'promoteFull',
+  'abort',
+  'pause',
+  'resume',
+  'retry',
+] as const;
+export type CommandKind = (typeof COMMAND_KINDS)[number];
+
+export interface RolloutStatus {
+  phase?: RolloutPhase;
+  reason?: string;
+  message?: string;
+  observedGeneration?: number;
+  /** Pod-template hash of what `<name>-primary` runs. */
+  stableRevision?: string;
+  /** Pod-template hash of the target Deployment being rolled out. */
+  canaryRevision?: string;
+  currentStepIndex?: number;
+  stepStartedAt?: string;
+  /** Paused time that does not count toward a timed pause or the progress deadline, in ms. */
+  pausedMs?: number;
+  pausedAt?: string;
+  weights?: { stable: number; canary: number };
+  /** The managed routes as they were before Sluice first changed them in this rollout. */
+  originalRoutes?: RouteWeights[];
+  /** Names of the AnalysisRuns in use. */
+  analysisRuns?: { step?: string; background?: string };
+  lastMeasurements?: LastMeasurement[];
+  /** The last request id handled, per command kind. */
+  handledCommands?: Partial<Record<CommandKind, string>>;
+  conditions?: Condition[];
+  history?: HistoryEntry[];
+  /** Time the candidate was first seen not available in this rollout (progress deadline). */
+  unavailableSince?: string;
+}
+
+export interface Rollout {
+  apiVersion: typeof API_VERSION;
+  kind: 'Rollout';
+  metadata: ObjectMeta;
+  spec: RolloutSpec;
+  status?: RolloutStatus;
+}
+
+/** Annotations that carry commands (see domain/commands.ts). */
+export const COMMAND_ANNOTATION_PREFIX = 'sluice.dev/';
