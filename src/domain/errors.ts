@@ -15,6 +15,9 @@ export const ERROR_CODES = [
   'Forbidden',
   'BadRequest',
   'NotInProgress',
+  'RateLimited',
+  'PayloadTooLarge',
+  'Unavailable',
   'Internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
