@@ -90,6 +90,41 @@ export class FlagProviderError extends SluiceError {
   }
 }
 
+/** A Kubernetes object (or a part of one, such as a named HTTP route) that does not exist. */
+export class ResourceNotFoundError extends SluiceError {
+  readonly kind: string;
+  readonly objectName: string;
+  constructor(kind: string, objectName: string, message: string, options: ErrorOptions = {}) {
+    super('NotFound', message, {
+      ...options,
+      details: { kind, name: objectName, ...options.details },
+    });
+    this.kind = kind;
+    this.objectName = objectName;
+  }
+}
+
+/**
+ * A write refused because the object changed since it was read (retriable: re-read and retry)
+ * or because it already exists (not retriable).
+ */
+export class ResourceConflictError extends SluiceError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('Conflict', message, options);
+  }
+}
+
+/** Any other failure talking to the cluster's API server: refused, unreachable, timed out. */
+export class ClusterApiError extends SluiceError {
+  constructor(
+    code: 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'RateLimited' | 'Unavailable' | 'Internal',
+    message: string,
+    options: ErrorOptions = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
