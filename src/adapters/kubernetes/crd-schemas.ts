@@ -1,0 +1,586 @@
+import {
+  ANALYSIS_PHASES,
+  COMMAND_KINDS,
+  FLAG_MODES,
+  GATE_TIMEOUT_ACTIONS,
+  MAX_MEASUREMENTS,
+  MEASUREMENT_PHASES,
+  NO_DATA_POLICIES,
+  ROLLOUT_PHASES,
+  STEP_KINDS,
+} from '../../domain/types.js';
+
+// The OpenAPI v3 schemas of Sluice's custom resources, in the structural form Kubernetes
+// requires (every node typed, no additionalProperties next to properties). They are the single
+// source for manifests/crds/*.yaml (scripts/gen-crds.ts) and for parse.ts.
+// NOTE: these must describe exactly the shapes in src/domain/types.ts; change both together.
+
+export interface JsonSchema {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  additionalProperties?: JsonSchema | boolean;
+  enum?: readonly string[];
+  pattern?: string;
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  minProperties?: number;
+  maxProperties?: number;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+}
+
+/** A Go-style duration ("500ms", "30s", "1h30m") or a bare number of seconds. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$|^[0-9]+$';
+const MAX_DELAY_SECONDS = 7 * 24 * 3600;
+
+const str = (description: string, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'string',
+  description,
+  ...extra,
+});
+const name = (description: string): JsonSchema => str(description, { minLength: 1 });
+const int = (description: string, minimum?: number, maximum?: number): JsonSchema => ({
+  type: 'integer',
+  description,
+  ...(minimum === undefined ? {} : { minimum }),
+  ...(maximum === undefined ? {} : { maximum }),
+});
+const bool = (description: string): JsonSchema => ({ type: 'boolean', description });
+const duration = (description: string): JsonSchema =>
+  str(`${description} A duration such as "500ms", "30s", "5m" or "1h30m".`, {
+    pattern: DURATION_PATTERN,
+  });
+const time = (description: string): JsonSchema => str(description, { format: 'date-time' });
+const oneOf = (description: string, values: readonly string[]): JsonSchema =>
+  str(`${description} One of: ${values.join(', ')}.`, { enum: values });
+const obj = (
+  description: string,
+  properties: Record<string, JsonSchema>,
+  required: string[] = [],
+  extra: JsonSchema = {},
+): JsonSchema => ({
+  type: 'object',
+  description,
+  properties,
+  ...(required.length > 0 ? { required } : {}),
+  ...extra,
+});
+const list = (description: string, items: JsonSchema, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'array',
+  description,
+  items,
+  ...extra,
+});
+/** A list keyed by `name`: Kubernetes rejects two items with the same name. */
+const namedList = (description: string, items: JsonSchema, extra: JsonSchema = {}) =>
+  list(description, items, {
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['name'],
+    ...extra,
+  });
+const stringMap = (description: string): JsonSchema => ({
+  type: 'object',
+  description,
+  additionalProperties: { type: 'string' },
+});
+const percent = (description: string) => int(`${description} An integer from 0 to 100.`, 0, 100);
+const limit = (description: string) => int(`${description} An integer >= 0.`, 0);
+
+// ---------------------------------------------------------------------------------------------
+// Analysis
+
+const noData = oneOf(
+  'What an empty result, NaN or ±Inf counts as. Default inconclusive.',
+  NO_DATA_POLICIES,
+);
+
+const metricSpec = obj(
+  'One metric: a Prometheus query measured repeatedly and judged by its conditions.',
+  {
+    name: name('Metric name, unique within the template.'),
+    interval: duration(
+      "Time between measurements. Default: the Rollout's spec.analysis.interval, else 30s.",
+    ),
+    initialDelay: duration('Wait before the first measurement. Default 0.'),
+    count: limit(
+      'Measurements to take; the metric is done after this many non-error measurements. 0 measures until the run is ended (background analysis).',
+    ),
+    successCondition: str(
+      'Expression over `result` (the returned values; result[0] is the first); true means Successful. Example: "result[0] >= 0.99".',
+    ),
+    failureCondition: str(
+      'Expression over `result`; true means Failed. Checked before successCondition.',
+    ),
+    failureLimit: limit('Failed measurements tolerated; one more fails the metric. Default 0.'),
+    inconclusiveLimit: limit(
+      'Inconclusive measurements tolerated; one more makes the metric Inconclusive. Default 0.',
+    ),
+    consecutiveErrorLimit: limit(
+      'Query errors in a row tolerated; one more fails the metric. Default 4.',
+    ),
+    noData,
+    timeout: duration('Per-query timeout. Default 10s.'),
+    provider: obj(
+      'Where the metric comes from.',
+      {
+        prometheus: obj(
+          'A Prometheus instant query.',
+          {
+            address: str("Prometheus base URL. Default: the controller's --prometheus-url."),
+            query: name('PromQL; {{args.<name>}} placeholders are replaced before sending.'),
+          },
+          ['query'],
+        ),
+      },
+      ['prometheus'],
+    ),
+  },
+  ['name', 'provider'],
+);
+
+const argDecl = obj(
+  'A template argument.',
+  {
+    name: name('Argument name, used as {{args.<name>}}.'),
+    value: str('Default value; without one the Rollout must supply the argument.'),
+  },
+  ['name'],
+);
+
+const analysisArg = obj(
+  'An argument value passed to the templates.',
+  { name: name('Argument name.'), value: str('Argument value.') },
+  ['name', 'value'],
+);
+
+const analysisTemplateSpec = obj(
+  'Named metrics with arguments.',
+  {
+    args: namedList('Arguments the queries use.', argDecl),
+    metrics: namedList('Metrics measured by a run of this template.', metricSpec, {
+      minItems: 1,
+    }),
+  },
+  ['metrics'],
+);
+
+const analysisRefProps: Record<string, JsonSchema> = {
+  templates: list(
+    'Templates to run together.',
+    obj(
+      'A reference to an AnalysisTemplate in the Rollout namespace or a ClusterAnalysisTemplate.',
+      {
+        templateName: name('Template name.'),
+        clusterScope: bool('true: the name refers to a ClusterAnalysisTemplate.'),
+      },
+      ['templateName'],
+    ),
+    { minItems: 1 },
+  ),
+  args: namedList('Argument values for the templates.', analysisArg),
+};
+const analysisRef = (description: string) => obj(description, analysisRefProps, ['templates']);
+
+const measurement = obj(
+  'One measurement.',
+  {
+    phase: oneOf('Outcome.', MEASUREMENT_PHASES),
+    value: list('The values Prometheus returned; absent on Error.', {
+      type: 'number',
+      description: 'A value.',
+    }),
+    noData: bool('true when the answer was empty, NaN or ±Inf.'),
+    startedAt: time('When the query was sent.'),
+    finishedAt: time('When the answer was judged.'),
+    message: str('Why: the error text, the no-data reason, or the deciding condition.'),
+  },
+  ['phase', 'startedAt', 'finishedAt'],
+);
+
+const metricResult = obj(
+  'Progress and outcome of one metric.',
+  {
+    name: name('Metric name.'),
+    phase: oneOf('Metric phase.', ANALYSIS_PHASES),
+    count: limit('Measurements taken.'),
+    successful: limit('Successful measurements.'),
+    failed: limit('Failed measurements.'),
+    inconclusive: limit('Inconclusive measurements.'),
+    error: limit('Error measurements.'),
+    consecutiveError: limit('Errors in a row, reset by any non-error measurement.'),
+    message: str('Why the metric is in this phase.'),
+    measurements: list(`Newest last; at most ${MAX_MEASUREMENTS} kept.`, measurement, {
+      maxItems: MAX_MEASUREMENTS,
+    }),
+  },
+  [
+    'name',
+    'phase',
+    'count',
+    'successful',
+    'failed',
+    'inconclusive',
+    'error',
+    'consecutiveError',
+    'measurements',
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Rollout
+
+const headerMatch = (description: string) =>
+  obj(
+    `${description} Give exactly one of header or cookie, and exactly one of exact, prefix or regex.`,
+    {
+      header: str('Header name, lower case.'),
+      cookie: str('Cookie name.'),
+      exact: str('Matches this exact value.'),
+      prefix: str('Matches values starting with this.'),
+      regex: str('Matches values against this RE2 regular expression.'),
+    },
+  );
+
+const canaryStep = obj(
+  `One canary step. Give exactly one of: ${STEP_KINDS.join(', ')}.`,
+  {
+    setWeight: percent('Send this share of traffic to the candidate.'),
+    pause: obj('Wait. Without a duration, wait for a promote.', {
+      duration: duration('How long to wait.'),
+    }),
+    analysis: analysisRef('Run these templates; the step ends when the run succeeds.'),
+    setFlag: obj(
+      'Set an Unleash flag listed in spec.featureFlags to a rollout percentage.',
+      {
+        flag: name('Flag name.'),
+        percent: percent('Rollout percentage.'),
+      },
+      ['flag', 'percent'],
+    ),
+    setHeaderRoute: obj(
+      'Send requests that match to the candidate until the rollout ends.',
+      { match: list('Matches; all must fit.', headerMatch('A header or cookie match.')) },
+      ['match'],
+    ),
+    gate: obj(
+      'Wait until an outside system approves: a GET to url answering 2xx opens the gate.',
+      {
+        url: name('http(s) URL asked for approval.'),
+        timeout: duration('Per-call limit. Default 10s.'),
+        interval: duration('How often to ask. Default 30s.'),
+        deadline: duration('Give up after this long at the step. Default 1h.'),
+        onDeadline: oneOf('What to do at the deadline. Default abort.', GATE_TIMEOUT_ACTIONS),
+      },
+      ['url'],
+    ),
+  },
+  [],
+  { minProperties: 1, maxProperties: 1 },
+);
+
+const canary = obj(
+  'Move traffic to the candidate in steps.',
+  {
+    steps: list('The steps, in order.', canaryStep, { minItems: 1 }),
+    analysis: obj(
+      'Background analysis that runs across steps; failing it aborts the rollout.',
+      {
+        ...analysisRefProps,
+        startingStep: limit('Step index from which it runs. Default 0.'),
+      },
+      ['templates'],
+    ),
+  },
+  ['steps'],
+);
+
+const blueGreen = obj('Prepare the candidate beside the stable one and switch all at once.', {
+  prePromotionAnalysis: analysisRef('Analysis of the preview before the switch.'),
+  postPromotionAnalysis: analysisRef('Analysis after the switch; failing it switches back.'),
+  autoPromotionSeconds: int(
+    'Switch automatically this long after the preview is ready. Absent: wait for a promote.',
+    0,
+    MAX_DELAY_SECONDS,
+  ),
+  scaleDownDelaySeconds: int(
+    'Keep the old version running this long after the switch.',
+    0,
+    MAX_DELAY_SECONDS,
+  ),
+  previewReplicaCount: limit('Replicas of the preview before the switch.'),
+  previewHeader: headerMatch('Requests that match reach the preview.'),
+});
+
+const rolloutSpec = obj(
+  'The desired rollout.',
+  {
+    targetRef: obj(
+      'The Deployment the user deploys; Sluice treats it as the candidate and keeps <name>-primary as the stable version.',
+      {
+        apiVersion: str('apps/v1.'),
+        kind: oneOf('Kind of the target.', ['Deployment']),
+        name: name('Deployment name.'),
+      },
+      ['kind', 'name'],
+    ),
+    service: obj(
+      'Ports of the <name>-primary and <name>-canary Services.',
+      {
+        port: int('Service port.', 1, 65535),
+        targetPort: int('Container port. Default: port.', 1, 65535),
+      },
+      ['port'],
+    ),
+    progressDeadlineSeconds: int(
+      'A candidate not available within this long is rolled back. Default 600.',
+      1,
+    ),
+    trafficRouting: obj(
+      'How traffic is moved.',
+      {
+        istio: obj(
+          'Istio routing.',
+          {
+            virtualService: obj(
+              'A VirtualService the user owns, in the Rollout namespace.',
+              {
+                name: name('VirtualService name.'),
+                routes: list('Names of the HTTP routes Sluice may change.', name('Route name.'), {
+                  minItems: 1,
+                }),
+              },
+              ['name', 'routes'],
+            ),
+          },
+          ['virtualService'],
+        ),
+      },
+      ['istio'],
+    ),
+    strategy: obj('Exactly one of canary or blueGreen.', { canary, blueGreen }),
+    analysis: obj('Defaults for every metric of this Rollout.', {
+      interval: duration('Time between measurements.'),
+      timeout: duration('Per-query timeout.'),
+      noData,
+      failureLimit: limit('Failed measurements tolerated.'),
+      inconclusiveLimit: limit('Inconclusive measurements tolerated.'),
+      consecutiveErrorLimit: limit('Query errors in a row tolerated.'),
+    }),
+    featureFlags: namedList(
+      'Unleash flags that follow the rollout.',
+      obj(
+        'An Unleash flag.',
+        {
+          name: name('Flag name.'),
+          project: str('Unleash project. Default: default.'),
+          environment: str('Unleash environment. Default: the controller setting.'),
+          mode: oneOf(
+            'followWeight: the percentage follows the canary weight; steps: only setFlag steps change it. Default followWeight.',
+            FLAG_MODES,
+          ),
+          finalPercent: percent('Rollout percentage set on promotion. Default 100.'),
+        },
+        ['name'],
+      ),
+    ),
+  },
+  ['targetRef', 'trafficRouting', 'strategy'],
+);
+
+const routeWeights = obj(
+  'The weights of one HTTP route.',
+  {
+    route: name('Route name.'),
+    destinations: list(
+      'Destinations with their weights.',
+      obj(
+        'A destination.',
+        {
+          host: name('Destination host.'),
+          subset: str('Destination subset.'),
+          port: int('Destination port.', 1, 65535),
+          weight: percent('Weight.'),
+        },
+        ['host', 'weight'],
+      ),
+    ),
+  },
+  ['route', 'destinations'],
+);
+
+const condition = obj(
+  'A condition with its reason.',
+  {
+    type: name('Condition type.'),
+    status: oneOf('Condition status.', ['True', 'False', 'Unknown']),
+    reason: str('Machine-readable reason, CamelCase.'),
+    message: str('What happened, for people.'),
+    lastTransitionTime: time('When status last changed.'),
+  },
+  ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+);
+
+const rolloutStatus = obj('Observed state, written by the controller.', {
+  phase: oneOf('Rollout phase.', ROLLOUT_PHASES),
+  reason: str('Why the rollout is in this phase.'),
+  message: str('Details for people.'),
+  observedGeneration: int('The metadata.generation this status describes.', 0),
+  stableRevision: str('Pod-template hash of what <name>-primary runs.'),
+  canaryRevision: str('Pod-template hash of the target Deployment being rolled out.'),
+  currentStepIndex: limit('Index of the current canary step.'),
+  stepStartedAt: time('When the current step started.'),
+  pausedMs: limit('Paused time, in ms, that does not count toward timed pauses or deadlines.'),
+  pausedAt: time('When the current pause began.'),
+  weights: obj(
+    'Current traffic split.',
+    { stable: percent('Stable weight.'), canary: percent('Canary weight.') },
+    ['stable', 'canary'],
+  ),
+  originalRoutes: list('Managed routes as they were before Sluice changed them.', routeWeights),
+  analysisRuns: obj('AnalysisRuns in use.', {
+    step: str('Run of the current analysis step.'),
+    background: str('Background run.'),
+  }),
+  lastMeasurements: list(
+    'The newest measurement of each metric.',
+    obj(
+      'A measurement and what it was judged against.',
+      {
+        metric: name('Metric name.'),
+        phase: oneOf('Outcome.', MEASUREMENT_PHASES),
+        value: list('Values.', { type: 'number', description: 'A value.' }),
+        condition: str('The condition the value was judged against.'),
+        message: str('Why.'),
+        at: time('When.'),
+      },
+      ['metric', 'phase', 'at'],
+    ),
+  ),
+  handledCommands: obj(
+    'The last request id handled, per command kind.',
+    Object.fromEntries(COMMAND_KINDS.map((k) => [k, str(`Last handled ${k} request id.`)])),
+  ),
+  conditions: list('Conditions with reasons.', condition, {
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+  }),
+  history: list(
+    'Recent transitions, newest last.',
+    obj(
+      'A transition.',
+      {
+        at: time('When.'),
+        event: name('What happened.'),
+        revision: str('Candidate revision.'),
+        step: int('Step index; -1 for background analysis.', -1),
+        message: str('Details.'),
+      },
+      ['at', 'event'],
+    ),
+  ),
+  unavailableSince: time('When the candidate was first seen not available in this rollout.'),
+});
+
+const analysisRunSpec = obj(
+  'What to evaluate.',
+  {
+    rollout: name('Rollout name.'),
+    revision: str('Candidate revision under analysis.'),
+    step: int('Canary step index, or -1 for background analysis.', -1),
+    metrics: namedList('Metrics, resolved from the templates.', metricSpec, { minItems: 1 }),
+    args: namedList('Resolved argument values.', analysisArg),
+  },
+  ['rollout', 'revision', 'step', 'metrics'],
+);
+
+const analysisRunStatus = obj(
+  'Progress and outcome, written by the controller.',
+  {
+    phase: oneOf('Run phase.', ANALYSIS_PHASES),
+    message: str('Why the run is in this phase.'),
+    startedAt: time('When the run started.'),
+    finishedAt: time('When the run finished.'),
+    metricResults: namedList('One entry per metric.', metricResult),
+  },
+  ['phase', 'metricResults'],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+
+const resource = (description: string, spec: JsonSchema, status?: JsonSchema): JsonSchema =>
+  obj(
+    description,
+    {
+      apiVersion: str('sluice.dev/v1alpha1.'),
+      kind: str('The resource kind.'),
+      // Kubernetes allows a CRD schema to say nothing more about metadata than its type.
+      metadata: { type: 'object' },
+      spec,
+      ...(status ? { status } : {}),
+    },
+    ['spec'],
+  );
+
+export const ROLLOUT_SCHEMA = resource(
+  'A progressive rollout of a Deployment through Istio weights, analysis and feature flags.',
+  rolloutSpec,
+  rolloutStatus,
+);
+export const ANALYSIS_TEMPLATE_SCHEMA = resource(
+  'Metrics a rollout step can analyse, in one namespace.',
+  analysisTemplateSpec,
+);
+export const CLUSTER_ANALYSIS_TEMPLATE_SCHEMA = resource(
+  'Metrics a rollout step can analyse, shared by every namespace.',
+  analysisTemplateSpec,
+);
+export const ANALYSIS_RUN_SCHEMA = resource(
+  'One evaluation of analysis templates against one rollout step.',
+  analysisRunSpec,
+  analysisRunStatus,
+);
+
+/**
+ * ObjectMeta as parse.ts checks it. Not part of the CRDs: Kubernetes validates metadata itself
+ * and refuses a CRD schema that says more about it than its type.
+ */
+export const OBJECT_META_SCHEMA = obj(
+  'Standard object metadata.',
+  {
+    name: name('Object name.'),
+    namespace: str('Namespace.'),
+    uid: str('Unique id.'),
+    resourceVersion: str('Opaque version, changes on every write.'),
+    generation: int('Desired-state generation.', 0),
+    creationTimestamp: time('When the object was created.'),
+    deletionTimestamp: time('When deletion was requested.'),
+    labels: stringMap('Labels.'),
+    annotations: stringMap('Annotations.'),
+    finalizers: list('Finalizers.', str('A finalizer.')),
+    ownerReferences: list(
+      'Owners.',
+      obj(
+        'An owner.',
+        {
+          apiVersion: str('Owner apiVersion.'),
+          kind: str('Owner kind.'),
+          name: str('Owner name.'),
+          uid: str('Owner uid.'),
+          controller: bool('true: the owner is the managing controller.'),
+          blockOwnerDeletion: bool('true: the owner cannot be deleted before this object.'),
+        },
+        ['apiVersion', 'kind', 'name', 'uid'],
+      ),
+    ),
+  },
+  ['name'],
+);
