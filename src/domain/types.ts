@@ -361,6 +361,14 @@ export interface RolloutStatus {
   history?: HistoryEntry[];
   /** Time the candidate was first seen not available in this rollout (progress deadline). */
   unavailableSince?: string;
+  /** A full promotion was asked for; it happens once the candidate is available. */
+  fullPromotionRequested?: boolean;
+  /** The primary has taken the candidate's template: the promotion can no longer be aborted. */
+  promotionCommitted?: boolean;
+  /** The header route Sluice keeps while a setHeaderRoute step is in effect. */
+  headerRoute?: { match: HeaderMatch[] };
+  /** The phase to return to once an Invalid spec is fixed. */
+  invalidFrom?: RolloutPhase;
 }
 
 export interface Rollout {
