@@ -84,9 +84,27 @@ export class TrafficRoutingError extends SluiceError {
   }
 }
 
+/** Why a flag call failed; lets the controller tell "Unleash is down" from "flag is gone". */
+export const FLAG_PROVIDER_REASONS = [
+  'unreachable',
+  'notFound',
+  'unauthorized',
+  'invalid',
+  'server',
+  'malformed',
+  'unknown',
+] as const;
+export type FlagProviderReason = (typeof FLAG_PROVIDER_REASONS)[number];
+
 export class FlagProviderError extends SluiceError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('FlagProvider', message, options);
+  readonly reason: FlagProviderReason;
+  constructor(message: string, options: ErrorOptions & { reason?: FlagProviderReason } = {}) {
+    const reason = options.reason ?? 'unknown';
+    super('FlagProvider', message, {
+      retriable: reason === 'unreachable' || reason === 'server',
+      ...options,
+    });
+    this.reason = reason;
   }
 }
 
