@@ -487,6 +487,18 @@ const rolloutStatus = obj('Observed state, written by the controller.', {
     ),
   ),
   unavailableSince: time('When the candidate was first seen not available in this rollout.'),
+  fullPromotionRequested: bool(
+    'A full promotion was asked for; it happens once the candidate is available.',
+  ),
+  promotionCommitted: bool(
+    'The primary has taken the candidate template; the promotion can no longer be aborted.',
+  ),
+  headerRoute: obj(
+    'The header route Sluice keeps while a setHeaderRoute step is in effect.',
+    { match: list('Matches; all must fit.', headerMatch('A header or cookie match.')) },
+    ['match'],
+  ),
+  invalidFrom: oneOf('The phase to return to once an invalid spec is fixed.', ROLLOUT_PHASES),
 });
 
 const analysisRunSpec = obj(
