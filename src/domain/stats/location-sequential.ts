@@ -112,7 +112,8 @@ export function logIntegral(n: number, a: number): number {
   const k = n - 1;
   const peak = (a + Math.sqrt(a * a + 4 * k)) / 2;
   const curvature = peak > 0 ? k / (peak * peak) + 1 : 1;
-  const width = 1 / Math.sqrt(curvature);
+  // With one look and a < 0 the integrand is largest at v = 0 and falls off like e^(a v).
+  const width = k === 0 && a < 0 ? 1 / Math.max(1, -a) : 1 / Math.sqrt(curvature);
   const lo = Math.max(0, peak - HALF_WIDTHS * width);
   const hi = peak + HALF_WIDTHS * width;
   const h = (hi - lo) / POINTS;
