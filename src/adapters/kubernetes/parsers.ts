@@ -5,13 +5,13 @@ import {
   type AnalysisTemplate,
   type Rollout,
 } from '../../domain/types.js';
+import { parseAnalysisRun, parseAnalysisTemplate, parseRollout } from './parse.js';
 
 /** Turns what the API server sent into a trusted value, or throws InvalidSpecError. */
 export type Parser<T> = (raw: unknown) => T;
 
-// TODO(parse-boundary): parse.ts (full schema validation, written by another engineer) is not
-// in the tree yet; until it is, these check only the envelope (apiVersion, kind, name, spec)
-// so a wrong kind or a missing spec cannot reach the controller. Switch them to parse.ts.
+// The envelope (apiVersion, kind, name, spec) is checked first so a wrong kind gets a clear
+// message; then parse.ts validates against the CRD schema and the semantic rules.
 function envelope(raw: unknown, kinds: readonly string[]): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new InvalidSpecError('', 'the object is not a JSON object');
@@ -35,10 +35,10 @@ function envelope(raw: unknown, kinds: readonly string[]): Record<string, unknow
 }
 
 export const parseRolloutObject: Parser<Rollout> = (raw) =>
-  envelope(raw, ['Rollout']) as unknown as Rollout;
+  parseRollout(envelope(raw, ['Rollout']));
 
 export const parseAnalysisTemplateObject: Parser<AnalysisTemplate> = (raw) =>
-  envelope(raw, ['AnalysisTemplate', 'ClusterAnalysisTemplate']) as unknown as AnalysisTemplate;
+  parseAnalysisTemplate(envelope(raw, ['AnalysisTemplate', 'ClusterAnalysisTemplate']));
 
 export const parseAnalysisRunObject: Parser<AnalysisRun> = (raw) =>
-  envelope(raw, ['AnalysisRun']) as unknown as AnalysisRun;
+  parseAnalysisRun(envelope(raw, ['AnalysisRun']));
