@@ -1,0 +1,322 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { InvalidSpecError, SluiceError, errorMessage } from '../domain/errors.js';
+import { decide } from '../domain/rollout/decide.js';
+import type { Action, Decision, Transition } from '../domain/rollout/model.js';
+import type { AnalysisRun, Rollout } from '../domain/types.js';
+import type { Resources } from '../adapters/kubernetes/resources.js';
+import type { MetricProvider } from '../domain/provider.js';
+import { rolloutLogger, type Logger } from '../logging.js';
+import { tickRun } from './analysis-runner.js';
+import { ensureServices, execute } from './execute.js';
+import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
+import { observe } from './observe.js';
+import type { Clock, EventSink, FlagPort, TrafficRouter } from './ports.js';
+import { WorkQueue, realClock, type QueueClock } from './queue.js';
+
+export interface ControllerOptions {
+  resources: Resources;
+  router: TrafficRouter;
+  provider: MetricProvider;
+  events: EventSink;
+  flags?: FlagPort | undefined;
+  logger: Logger;
+  metrics?: ControllerMetrics | undefined;
+  clock?: (Clock & Partial<QueueClock>) | undefined;
+  /** Rollouts and runs reconciled at once. Default 8. */
+  concurrency?: number | undefined;
+  /** Every rollout is looked at again at least this often. Default 30 s. */
+  resyncMs?: number | undefined;
+}
+
+/** How long to wait before retrying after a failed write (S08: at most one try every 10 s). */
+export const ERROR_RETRY_MS = 10_000;
+
+const ROLLOUT = 'rollout';
+const RUN = 'run';
+
+export class Controller {
+  readonly metrics: ControllerMetrics;
+  private readonly queue: WorkQueue;
+  private readonly clock: Clock;
+  private readonly resyncMs: number;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.metrics = o.metrics ?? createControllerMetrics();
+    this.clock = o.clock ?? realClock;
+    this.resyncMs = o.resyncMs ?? 30_000;
+    const queueClock: QueueClock =
+      o.clock?.setTimeout && o.clock.clearTimeout ? (o.clock as QueueClock) : realClock;
+    this.queue = new WorkQueue(
+      (key) => this.process(key),
+      o.concurrency ?? 8,
+      queueClock,
+      (key, err) => o.logger.error('reconcile crashed', { key, error: errorMessage(err) }),
+    );
+  }
+
+  enqueueRollout(namespace: string, name: string, delayMs = 0): void {
+    this.queue.add(`${ROLLOUT}/${namespace}/${name}`, delayMs);
+  }
+
+  enqueueRun(namespace: string, name: string, delayMs = 0): void {
+    this.queue.add(`${RUN}/${namespace}/${name}`, delayMs);
+  }
+
+  /** Routes a changed Deployment to the rollouts that own it (as target or primary). */
+  deploymentChanged(dep: V1Deployment, rollouts: Rollout[]): void {
+    const ns = dep.metadata?.namespace ?? 'default';
+    const name = dep.metadata?.name ?? '';
+    for (const r of rollouts) {
+      if ((r.metadata.namespace ?? 'default') !== ns) continue;
+      if (r.spec.targetRef.name === name || `${r.metadata.name}-primary` === name)
+        this.enqueueRollout(ns, r.metadata.name);
+    }
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private async process(key: string): Promise<void> {
+    const [kind, ns, name] = key.split('/') as [string, string, string];
+    const end = this.metrics.reconcileSeconds.startTimer({ kind });
+    try {
+      if (kind === ROLLOUT) await this.reconcileRollout(ns, name);
+      else await this.reconcileRun(ns, name);
+    } catch (err) {
+      const code = err instanceof SluiceError ? err.code : 'Internal';
+      this.metrics.reconcileErrors.inc({ kind, code });
+      this.o.logger.warn('reconcile failed; will retry', { key, code, error: errorMessage(err) });
+      this.queue.add(key, err instanceof SluiceError && err.retriable ? 1000 : ERROR_RETRY_MS);
+    } finally {
+      end();
+    }
+  }
+
+  /** One reconcile of one rollout: read, decide, act, then record. */
+  async reconcileRollout(namespace: string, name: string): Promise<Decision | undefined> {
+    const rollout = await this.readRollout(namespace, name);
+    if (!rollout || rollout.metadata.deletionTimestamp) return undefined;
+    const now = this.clock.now();
+    const obs = await observe(this.o, rollout, now);
+    const decision = decide(rollout, obs.observed);
+    const log = rolloutLogger(this.o.logger, {
+      namespace,
+      rollout: name,
+      revision: decision.status.canaryRevision,
+      step: decision.status.currentStepIndex,
+      phase: decision.status.phase,
+      canaryWeight: decision.status.weights?.canary,
+    });
+    if (obs.target && obs.primary) await ensureServices(this.o, rollout, obs.target);
+    for (const action of decision.actions) {
+      try {
+        await execute(this.o, { rollout, target: obs.target, primary: obs.primary, now }, action);
+        if (action.kind === 'writeRoutes')
+          log.info('routes written', { why: action.why, routes: action.routes });
+      } catch (err) {
+        await this.reportActionError(rollout, action, err, log);
+        return decision;
+      }
+    }
+    if (!(await this.writeStatus(rollout, decision))) return decision;
+    for (const t of decision.transitions) await this.record(rollout, t, log);
+    this.updateGauges(rollout, decision);
+    for (const run of Object.values(decision.status.analysisRuns ?? {})) this.enqueueRun(namespace, run);
+    this.enqueueRollout(namespace, name, decision.requeueAfterMs ?? this.resyncMs);
+    return decision;
+  }
+
+  private async readRollout(namespace: string, name: string): Promise<Rollout | undefined> {
+    try {
+      return await this.o.resources.rollouts.get({ namespace, name });
+    } catch (err) {
+      if (err instanceof SluiceError && err.code === 'NotFound') return undefined;
+      if (err instanceof InvalidSpecError) {
+        await this.reportUnparseable(namespace, name, err);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** A Rollout the API server holds but that does not parse: say so on its status, move nothing. */
+  private async reportUnparseable(
+    namespace: string,
+    name: string,
+    err: InvalidSpecError,
+  ): Promise<void> {
+    const message = err.message;
+    const at = new Date(this.clock.now()).toISOString();
+    await this.o.resources.rollouts
+      .patchStatusMerge(
+        { namespace, name },
+        {
+          status: {
+            phase: 'Invalid',
+            reason: 'InvalidSpec',
+            message,
+            conditions: [
+              {
+                type: 'SpecValid',
+                status: 'False',
+                reason: 'InvalidSpec',
+                message,
+                lastTransitionTime: at,
+              },
+            ],
+          },
+        },
+      )
+      .catch((e: unknown) =>
+        this.o.logger.warn('could not report invalid spec', {
+          namespace,
+          rollout: name,
+          error: errorMessage(e),
+        }),
+      );
+    await this.o.events.record(
+      { kind: 'Rollout', apiVersion: 'sluice.dev/v1alpha1', namespace, name },
+      'Warning',
+      'InvalidSpec',
+      message,
+    );
+    this.o.logger.warn('invalid rollout', {
+      namespace,
+      rollout: name,
+      field: err.field,
+      reason: 'InvalidSpec',
+      message,
+    });
+  }
+
+  private async writeStatus(rollout: Rollout, decision: Decision): Promise<boolean> {
+    const generation = rollout.metadata.generation;
+    const status = {
+      ...decision.status,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    };
+    if (!decision.statusChanged && rollout.status?.observedGeneration === generation) return true;
+    try {
+      await this.o.resources.rollouts.updateStatus({ ...rollout, status });
+      return true;
+    } catch (err) {
+      if (err instanceof SluiceError && err.code === 'Conflict') {
+        this.enqueueRollout(rollout.metadata.namespace ?? 'default', rollout.metadata.name);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  private async reportActionError(
+    rollout: Rollout,
+    action: Action,
+    err: unknown,
+    log: Logger,
+  ): Promise<void> {
+    const routing =
+      action.kind === 'writeRoutes' ||
+      action.kind === 'setHeaderRoute' ||
+      action.kind === 'removeHeaderRoute';
+    const type = routing ? 'TrafficRouting' : 'ReconcileError';
+    const reason = routing ? 'TrafficRoutingError' : 'ActionFailed';
+    const message = `${action.kind} failed: ${errorMessage(err)}`;
+    log.warn('action failed', { action: action.kind, reason, error: errorMessage(err) });
+    const ns = rollout.metadata.namespace ?? 'default';
+    const at = new Date(this.clock.now()).toISOString();
+    const conditions = (rollout.status?.conditions ?? []).filter((c) => c.type !== type);
+    conditions.push({ type, status: 'False', reason, message, lastTransitionTime: at });
+    await this.o.resources.rollouts
+      .updateStatus({ ...rollout, status: { ...(rollout.status ?? {}), conditions } })
+      .catch(() => undefined);
+    await this.o.events.record(eventRef(rollout), 'Warning', reason, message);
+    this.enqueueRollout(ns, rollout.metadata.name, ERROR_RETRY_MS);
+  }
+
+  /** One call records a transition: log line, Event and metric. */
+  private async record(rollout: Rollout, t: Transition, log: Logger): Promise<void> {
+    const fields = { reason: t.reason, message: t.message };
+    if (t.type === 'Warning') log.warn('rollout transition', fields);
+    else log.info('rollout transition', fields);
+    this.metrics.transitions.inc({
+      namespace: rollout.metadata.namespace ?? 'default',
+      rollout: rollout.metadata.name,
+      reason: t.reason,
+    });
+    await this.o.events.record(eventRef(rollout), t.type, t.reason, t.message);
+  }
+
+  private updateGauges(rollout: Rollout, decision: Decision): void {
+    const labels = {
+      namespace: rollout.metadata.namespace ?? 'default',
+      rollout: rollout.metadata.name,
+    };
+    this.metrics.canaryWeight.set(labels, decision.status.weights?.canary ?? 0);
+    for (const p of [
+      'Initializing',
+      'Healthy',
+      'Progressing',
+      'Paused',
+      'Promoting',
+      'Aborted',
+      'Invalid',
+    ] as const) {
+      this.metrics.phase.set({ ...labels, phase: p }, decision.status.phase === p ? 1 : 0);
+    }
+  }
+
+  /** Takes the due measurements of one AnalysisRun and writes its status. */
+  async reconcileRun(namespace: string, name: string): Promise<void> {
+    let run: AnalysisRun;
+    try {
+      run = await this.o.resources.analysisRuns.get({ namespace, name });
+    } catch (err) {
+      if (err instanceof SluiceError && err.code === 'NotFound') return;
+      throw err;
+    }
+    const tick = await tickRun(run, this.o.provider, () => this.clock.now(), this.o.logger);
+    if (tick.changed) {
+      try {
+        await this.o.resources.analysisRuns.updateStatus({ ...run, status: tick.status });
+      } catch (err) {
+        if (err instanceof SluiceError && err.code === 'Conflict')
+          return this.enqueueRun(namespace, name);
+        throw err;
+      }
+      for (const r of tick.status.metricResults) {
+        const last = r.measurements[r.measurements.length - 1];
+        if (last)
+          this.metrics.measurements.inc({
+            namespace,
+            rollout: run.spec.rollout,
+            metric: r.name,
+            phase: last.phase,
+          });
+      }
+      this.enqueueRollout(namespace, run.spec.rollout);
+    }
+    if (tick.nextAt !== undefined)
+      this.enqueueRun(namespace, name, Math.max(0, tick.nextAt - this.clock.now()));
+  }
+}
+
+function eventRef(rollout: Rollout): {
+  kind: string;
+  apiVersion: string;
+  namespace: string;
+  name: string;
+  uid?: string | undefined;
+} {
+  return {
+    kind: 'Rollout',
+    apiVersion: rollout.apiVersion,
+    namespace: rollout.metadata.namespace ?? 'default',
+    name: rollout.metadata.name,
+    uid: rollout.metadata.uid,
+  };
+}

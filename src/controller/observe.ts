@@ -1,0 +1,187 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { pendingCommands } from '../domain/commands.js';
+import { InvalidSpecError, ResourceNotFoundError, errorMessage } from '../domain/errors.js';
+import type { Observed, RunState, SpecProblem } from '../domain/rollout/model.js';
+import { resolveTemplates } from '../domain/templates.js';
+import type {
+  AnalysisRef,
+  AnalysisRun,
+  AnalysisTemplate,
+  LastMeasurement,
+  MetricSpec,
+  Rollout,
+} from '../domain/types.js';
+import { validateRolloutSpec } from '../domain/validate-rollout.js';
+import type { Resources } from '../adapters/kubernetes/resources.js';
+import { headerRouteName, type RouteRef, type TrafficRouter } from './ports.js';
+import { primaryName, primaryState, targetState } from './workload.js';
+
+export interface ObserveDeps {
+  resources: Resources;
+  router: TrafficRouter;
+}
+
+export function routeRefOf(rollout: Rollout): RouteRef {
+  const vs = rollout.spec.trafficRouting.istio.virtualService;
+  return {
+    namespace: rollout.metadata.namespace ?? 'default',
+    virtualService: vs.name,
+    routes: vs.routes,
+  };
+}
+
+async function getOrUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof ResourceNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+export interface Observation {
+  observed: Observed;
+  target: V1Deployment | undefined;
+  primary: V1Deployment | undefined;
+}
+
+/** Reads everything one reconcile of `rollout` depends on. */
+export async function observe(
+  deps: ObserveDeps,
+  rollout: Rollout,
+  now: number,
+): Promise<Observation> {
+  const ns = rollout.metadata.namespace ?? 'default';
+  const [target, primary, routes, specProblems, stepRun, backgroundRun] = await Promise.all([
+    getOrUndefined(
+      deps.resources.deployments.get({ namespace: ns, name: rollout.spec.targetRef.name }),
+    ),
+    getOrUndefined(deps.resources.deployments.get({ namespace: ns, name: primaryName(rollout) })),
+    readRoutes(deps.router, rollout),
+    checkSpec(deps.resources, rollout),
+    readRun(deps.resources, ns, rollout.status?.analysisRuns?.step),
+    readRun(deps.resources, ns, rollout.status?.analysisRuns?.background),
+  ]);
+  return {
+    target,
+    primary,
+    observed: {
+      now,
+      target: target ? targetState(target) : undefined,
+      primary: primary ? primaryState(primary) : undefined,
+      routes,
+      stepRun,
+      backgroundRun,
+      commands: pendingCommands(rollout),
+      specProblems,
+    },
+  };
+}
+
+async function readRoutes(router: TrafficRouter, rollout: Rollout): Promise<Observed['routes']> {
+  try {
+    const read = await router.read(routeRefOf(rollout));
+    const headerRoute = (read.routeNames ?? []).includes(headerRouteName(rollout.metadata.name));
+    return { ok: true, routes: read.routes, headerRoute };
+  } catch (err) {
+    const missing =
+      err instanceof ResourceNotFoundError ||
+      err instanceof InvalidSpecError ||
+      (err as { code?: string }).code === 'RouteConflict';
+    return { ok: false, message: errorMessage(err), missing };
+  }
+}
+
+async function readRun(
+  resources: Resources,
+  namespace: string,
+  name: string | undefined,
+): Promise<RunState | undefined> {
+  if (name === undefined) return undefined;
+  const run = await getOrUndefined(resources.analysisRuns.get({ namespace, name }));
+  return run ? runState(run) : undefined;
+}
+
+export function runState(run: AnalysisRun): RunState {
+  const byName = new Map(run.spec.metrics.map((m) => [m.name, m]));
+  const measurements: LastMeasurement[] = [];
+  for (const result of run.status?.metricResults ?? []) {
+    const last = result.measurements[result.measurements.length - 1];
+    if (!last) continue;
+    const metric = byName.get(result.name);
+    const m: LastMeasurement = { metric: result.name, phase: last.phase, at: last.finishedAt };
+    if (last.value !== undefined) m.value = last.value;
+    const condition = describeConditions(metric);
+    if (condition) m.condition = condition;
+    if (last.message !== undefined) m.message = last.message;
+    measurements.push(m);
+  }
+  return {
+    name: run.metadata.name,
+    phase: run.status?.phase ?? 'Pending',
+    message: run.status?.message,
+    measurements,
+  };
+}
+
+function describeConditions(metric: MetricSpec | undefined): string | undefined {
+  if (!metric) return undefined;
+  const parts: string[] = [];
+  if (metric.successCondition) parts.push(`success: ${metric.successCondition}`);
+  if (metric.failureCondition) parts.push(`failure: ${metric.failureCondition}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/** Semantic checks plus the analysis templates each step names, resolved with their arguments. */
+async function checkSpec(resources: Resources, rollout: Rollout): Promise<SpecProblem[]> {
+  const problems: SpecProblem[] = [...validateRolloutSpec(rollout.spec)];
+  const canary = rollout.spec.strategy.canary;
+  const refs: Array<{ field: string; ref: AnalysisRef }> = [];
+  canary?.steps.forEach((step, i) => {
+    if ('analysis' in step)
+      refs.push({ field: `spec.strategy.canary.steps[${i}].analysis`, ref: step.analysis });
+  });
+  if (canary?.analysis) refs.push({ field: 'spec.strategy.canary.analysis', ref: canary.analysis });
+  for (const { field, ref } of refs) {
+    try {
+      await resolveAnalysis(resources, rollout, ref, field);
+    } catch (err) {
+      const f = err instanceof InvalidSpecError ? err.field : field;
+      problems.push({ field: f, message: errorMessage(err).replace(`${f}: `, '') });
+    }
+  }
+  return problems;
+}
+
+/** The metrics of an analysis reference, arguments substituted; throws InvalidSpecError. */
+export async function resolveAnalysis(
+  resources: Resources,
+  rollout: Rollout,
+  ref: AnalysisRef,
+  field: string,
+): Promise<MetricSpec[]> {
+  const ns = rollout.metadata.namespace ?? 'default';
+  const templates: AnalysisTemplate[] = [];
+  for (const [i, t] of ref.templates.entries()) {
+    const access = t.clusterScope
+      ? resources.clusterAnalysisTemplates
+      : resources.analysisTemplates;
+    const kind = t.clusterScope ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate';
+    const found = await getOrUndefined(
+      access.get(
+        t.clusterScope ? { name: t.templateName } : { namespace: ns, name: t.templateName },
+      ),
+    );
+    if (!found)
+      throw new InvalidSpecError(
+        `${field}.templates[${i}].templateName`,
+        `${kind} "${t.templateName}" not found`,
+      );
+    templates.push(found);
+  }
+  return resolveTemplates(
+    templates.map((t) => ({ kind: t.kind, name: t.metadata.name, spec: t.spec })),
+    ref.args,
+    field,
+  );
+}

@@ -1,0 +1,69 @@
+import type { Rollout } from '../types.js';
+import { DecisionBuilder } from './builder.js';
+import { handleAborted, handleHealthy, handleInitializing, handleInvalid } from './lifecycle.js';
+import { handlePaused, handleProgressing } from './canary.js';
+import { handlePromoting } from './promote.js';
+import type { Decision, Observed } from './model.js';
+
+/**
+ * The rollout state machine: given the Rollout and what was observed, returns the actions to
+ * take and the next status. Pure: the same input always gives the same decision.
+ *
+ * NOTE: the controller runs the actions in order and writes the status only when all of them
+ * succeeded, so every decision must be safe to repeat after a crash between the two.
+ */
+export function decide(rollout: Rollout, obs: Observed): Decision {
+  const d = new DecisionBuilder(rollout, obs);
+  const phase = d.status.phase ?? 'Initializing';
+  if (phase !== 'Invalid' && !checkSpec(d)) return d.build();
+  switch (phase) {
+    case 'Initializing':
+      handleInitializing(d);
+      break;
+    case 'Healthy':
+      handleHealthy(d);
+      break;
+    case 'Progressing':
+      handleProgressing(d);
+      break;
+    case 'Paused':
+      handlePaused(d);
+      break;
+    case 'Promoting':
+      handlePromoting(d);
+      break;
+    case 'Aborted':
+      handleAborted(d);
+      break;
+    case 'Invalid':
+      handleInvalid(d, checkSpec);
+      break;
+    default: {
+      const never: never = phase;
+      throw new Error(`unknown phase ${String(never)}`);
+    }
+  }
+  return d.build();
+}
+
+/** Reports spec problems as the Invalid phase; nothing is moved while the spec is invalid. */
+function checkSpec(d: DecisionBuilder): boolean {
+  const problems = [...d.obs.specProblems];
+  const name = d.rollout.spec.targetRef.name;
+  if (d.obs.target === undefined) {
+    problems.push({ field: 'spec.targetRef.name', message: `Deployment "${name}" not found` });
+  }
+  if (!d.obs.routes.ok && d.obs.routes.missing) {
+    problems.push({ field: 'spec.trafficRouting.istio', message: d.obs.routes.message });
+  }
+  if (problems.length === 0) return true;
+  const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  const phase = d.status.phase ?? 'Initializing';
+  if (phase !== 'Invalid') d.status.invalidFrom = phase;
+  if (phase !== 'Invalid' || d.status.message !== message) {
+    d.transition('InvalidSpec', message, { warning: true, phase: 'Invalid' });
+  }
+  d.setCondition('SpecValid', 'False', 'InvalidSpec', message);
+  d.requeue(30_000);
+  return false;
+}

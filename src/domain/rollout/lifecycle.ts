@@ -1,0 +1,164 @@
+import type { Command } from '../commands.js';
+import type { DecisionBuilder } from './builder.js';
+import { holdWeights, syncRoutes } from './routes.js';
+
+const POLL_MS = 1000;
+
+export function handleInitializing(d: DecisionBuilder): void {
+  const { target, primary } = d.obs;
+  if (!target) return;
+  ignoreCommands(d, 'nothing to act on while initializing');
+  if (!primary) {
+    d.act({ kind: 'ensurePrimary', replicas: Math.max(target.replicas, 1) });
+    d.status.stableRevision = target.revision;
+    d.requeue(POLL_MS);
+    return;
+  }
+  if (!primary.available) {
+    d.requeue(POLL_MS);
+    return;
+  }
+  d.status.stableRevision = primary.revision;
+  d.status.weights = { stable: 100, canary: 0 };
+  if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
+  d.setCondition('SpecValid', 'True', 'SpecValid', 'spec is valid');
+  d.transition('Initialized', `stable revision ${primary.revision} serves all traffic`, {
+    phase: 'Healthy',
+  });
+}
+
+export function handleHealthy(d: DecisionBuilder): void {
+  const { target } = d.obs;
+  if (!target) return;
+  ignoreCommands(d, 'nothing in progress');
+  if (target.revision !== d.status.stableRevision) {
+    startRollout(d);
+    return;
+  }
+  if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
+}
+
+/** A new candidate revision: record the routes as they are, then start at step 0. */
+export function startRollout(d: DecisionBuilder): void {
+  const { target, primary } = d.obs;
+  if (!target || !d.obs.routes.ok) {
+    d.requeue(POLL_MS);
+    return;
+  }
+  const s = d.status;
+  s.canaryRevision = target.revision;
+  s.currentStepIndex = 0;
+  s.stepStartedAt = d.nowIso;
+  s.pausedMs = 0;
+  s.weights = { stable: 100, canary: 0 };
+  s.originalRoutes = structuredClone(d.obs.routes.routes);
+  s.analysisRuns = {};
+  s.lastMeasurements = [];
+  delete s.pausedAt;
+  delete s.unavailableSince;
+  delete s.fullPromotionRequested;
+  delete s.promotionCommitted;
+  delete s.headerRoute;
+  d.act({ kind: 'scaleCandidate', replicas: Math.max(primary?.replicas ?? target.replicas, 1) });
+  d.clearCondition('Aborted');
+  d.setCondition('Progressing', 'True', 'RolloutStarted', `rolling out ${target.revision}`);
+  d.transition(
+    'RolloutStarted',
+    `rolling out revision ${target.revision} over ${s.stableRevision}`,
+    {
+      phase: 'Progressing',
+    },
+  );
+  d.requeue(0);
+}
+
+/**
+ * Sends all traffic back to stable with the original weights, then scales the candidate down.
+ * The traffic write comes first: it is what protects users.
+ */
+export function abortRollout(
+  d: DecisionBuilder,
+  reason: 'Aborted' | 'AnalysisFailed' | 'ProgressDeadlineExceeded',
+  message: string,
+): void {
+  const s = d.status;
+  if (s.originalRoutes) syncRoutes(d, s.originalRoutes, `abort: ${message}`);
+  if (d.obs.routes.ok && d.obs.routes.headerRoute) d.act({ kind: 'removeHeaderRoute' });
+  terminateRuns(d, `rollout aborted: ${message}`);
+  if ((d.rollout.spec.featureFlags ?? []).length > 0) d.act({ kind: 'restoreFlags' });
+  d.act({ kind: 'scaleCandidate', replicas: 0 });
+  s.weights = { stable: 100, canary: 0 };
+  delete s.headerRoute;
+  delete s.fullPromotionRequested;
+  delete s.pausedAt;
+  d.setCondition('Progressing', 'False', reason, message);
+  d.setCondition('Aborted', 'True', reason, message);
+  d.transition(reason, message, { warning: true, phase: 'Aborted' });
+}
+
+export function terminateRuns(d: DecisionBuilder, message: string): void {
+  const runs = d.status.analysisRuns ?? {};
+  for (const run of [d.obs.stepRun, d.obs.backgroundRun]) {
+    if (run && (run.phase === 'Running' || run.phase === 'Pending')) {
+      d.act({ kind: 'terminateAnalysis', name: run.name, message });
+    }
+  }
+  if (runs.step !== undefined || runs.background !== undefined) d.status.analysisRuns = {};
+}
+
+export function handleAborted(d: DecisionBuilder): void {
+  const { target } = d.obs;
+  const s = d.status;
+  if (!target) return;
+  for (const cmd of d.obs.commands) {
+    if (cmd.kind === 'retry') {
+      d.markHandled('retry', cmd.id);
+      d.transition('RetryRequested', `retry requested (${cmd.id})`);
+      startRollout(d);
+      return;
+    }
+    ignoreCommand(d, cmd, 'aborted; retry first');
+  }
+  if (target.revision === s.stableRevision) {
+    d.clearCondition('Aborted');
+    d.setCondition(
+      'Progressing',
+      'False',
+      'RevertedToStable',
+      'target is back on the stable revision',
+    );
+    d.transition('RevertedToStable', `target reverted to stable revision ${target.revision}`, {
+      phase: 'Healthy',
+    });
+    return;
+  }
+  if (target.revision !== s.canaryRevision) {
+    startRollout(d);
+    return;
+  }
+  if (s.originalRoutes) syncRoutes(d, s.originalRoutes, 'aborted: keep the original weights');
+  if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
+}
+
+export function handleInvalid(d: DecisionBuilder, check: (d: DecisionBuilder) => boolean): void {
+  if (!check(d)) {
+    if (d.status.invalidFrom === 'Progressing' || d.status.invalidFrom === 'Paused') {
+      holdWeights(d, 'spec invalid: hold the current weights');
+    }
+    return;
+  }
+  const back = d.status.invalidFrom ?? 'Initializing';
+  delete d.status.invalidFrom;
+  d.setCondition('SpecValid', 'True', 'SpecFixed', 'spec is valid');
+  d.transition('SpecFixed', `spec is valid again; back to ${back}`, { phase: back });
+  d.requeue(0);
+}
+
+export function ignoreCommand(d: DecisionBuilder, cmd: Command, why: string): void {
+  d.markHandled(cmd.kind, cmd.id);
+  d.transition('CommandIgnored', `${cmd.kind} (${cmd.id}) ignored: ${why}`);
+}
+
+function ignoreCommands(d: DecisionBuilder, why: string): void {
+  for (const cmd of d.obs.commands) ignoreCommand(d, cmd, why);
+}
