@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import type { Command } from '../domain/commands.js';
+import type { CommandKind } from '../domain/types.js';
+import type { AuditLog } from './audit.js';
+import { requireRole, type Caller } from './auth.js';
+import type { RolloutBackend, RolloutRef } from './backend.js';
+import { decideCommand } from './command-rules.js';
+import { BadRequestError, toSluiceError } from './errors.js';
+import type { IdempotencyCache } from './idempotency.js';
+import type { ApiMetrics } from './metrics.js';
+import { validateBody, validateNamespace, validateRef, type BodySchemaName } from './openapi.js';
+import { summarizeRollout } from './view.js';
+
+// The rollout routes under /api/v1. Reads need viewer, commands operator. A command is only
+// recorded on the Rollout (the controller acts on it) and audited before the 202 goes out.
+
+export interface RolloutRoutesDeps {
+  rollouts: RolloutBackend;
+  audit: AuditLog;
+  idempotency: IdempotencyCache;
+  metrics: ApiMetrics;
+}
+
+interface PromoteBody {
+  full?: boolean;
+  expectedStep?: number;
+}
+interface NoteBody {
+  reason?: string;
+}
+
+const VERBS = ['promote', 'abort', 'pause', 'resume', 'retry'] as const;
+type Verb = (typeof VERBS)[number];
+
+const SCHEMA: Record<Verb, BodySchemaName> = {
+  promote: 'PromoteRequest',
+  abort: 'AbortRequest',
+  pause: 'NoteRequest',
+  resume: 'NoteRequest',
+  retry: 'NoteRequest',
+};
+
+export function caller(res: Response): Caller {
+  const c = res.locals.caller as Caller | undefined;
+  // NOTE: the auth middleware runs before every route here; a missing caller is a wiring bug.
+  if (!c) throw new Error('route reached without an authenticated caller');
+  return c;
+}
+
+function refOf(req: Request): RolloutRef {
+  const namespace = String(req.params.namespace);
+  const name = String(req.params.name);
+  validateRef(namespace, name);
+  return { namespace, name };
+}
+
+export function watchUrl(ref: RolloutRef): string {
+  return `/api/v1/namespaces/${ref.namespace}/rollouts/${ref.name}`;
+}
+
+export function rolloutRoutes(deps: RolloutRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/rollouts', async (_req, res) => {
+    requireRole(caller(res), 'viewer');
+    const items = await deps.rollouts.list(undefined);
+    res.json({ items: items.map(summarizeRollout) });
+  });
+
+  router.get('/namespaces/:namespace/rollouts', async (req, res) => {
+    requireRole(caller(res), 'viewer');
+    const namespace = String(req.params.namespace);
+    validateNamespace(namespace);
+    const items = await deps.rollouts.list(namespace);
+    res.json({ items: items.map(summarizeRollout) });
+  });
+
+  router.get('/namespaces/:namespace/rollouts/:name', async (req, res) => {
+    requireRole(caller(res), 'viewer');
+    res.json(summarizeRollout(await deps.rollouts.get(refOf(req))));
+  });
+
+  for (const verb of VERBS)
+    router.post(`/namespaces/:namespace/rollouts/:name/${verb}`, async (req, res) => {
+      const who = caller(res);
+      requireRole(who, 'operator');
+      const ref = refOf(req);
+      const body = validateBody<PromoteBody & NoteBody>(SCHEMA[verb], req.body);
+      const kind: CommandKind = verb === 'promote' && body.full ? 'promoteFull' : verb;
+      const key = idempotencyKey(req);
+      const run = () => runCommand(deps, who, ref, kind, body);
+      const answer = key
+        ? await deps.idempotency.run(
+            {
+              caller: who.subject,
+              key,
+              request: JSON.stringify([req.method, req.path, body]),
+            },
+            run,
+          )
+        : { ...(await run()), replayed: false };
+      if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
+      res.status(answer.status).json(answer.body);
+    });
+
+  return router;
+}
+
+async function runCommand(
+  deps: RolloutRoutesDeps,
+  who: Caller,
+  ref: RolloutRef,
+  kind: CommandKind,
+  body: PromoteBody & NoteBody,
+): Promise<{ status: number; body: unknown }> {
+  const command: Command = {
+    kind,
+    id: randomUUID(),
+    ...(body.expectedStep === undefined ? {} : { step: body.expectedStep }),
+    ...(body.reason === undefined ? {} : { reason: body.reason }),
+    by: who.subject,
+  };
+  let result;
+  try {
+    result = await deps.rollouts.recordCommand(ref, command, {
+      decide: (current) => decideCommand(current, { kind, expectedStep: body.expectedStep }),
+    });
+  } catch (err) {
+    deps.metrics.commands.inc({ command: kind, outcome: 'refused' });
+    throw toSluiceError(err);
+  }
+  // NOTE: audited (and fsync'ed) before the 202 leaves; if this throws the caller gets 500.
+  await deps.audit.append({
+    actor: who.subject,
+    action: `rollout.${kind}`,
+    target: `${ref.namespace}/${ref.name}`,
+    requestId: result.requestId,
+    details: {
+      written: result.written,
+      ...(body.expectedStep === undefined ? {} : { expectedStep: body.expectedStep }),
+      ...(body.reason === undefined ? {} : { reason: body.reason }),
+      resourceVersion: result.rollout.metadata.resourceVersion ?? null,
+    },
+  });
+  deps.metrics.commands.inc({ command: kind, outcome: result.written ? 'accepted' : 'pending' });
+  return {
+    status: 202,
+    body: {
+      requestId: result.requestId,
+      command: kind,
+      watch: watchUrl(ref),
+      ...(result.written ? {} : { alreadyPending: true }),
+    },
+  };
+}
+
+function idempotencyKey(req: Request): string | undefined {
+  const v = req.headers['idempotency-key'];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(v))
+    throw new BadRequestError('Idempotency-Key must be 1-200 visible ASCII characters', {
+      details: { field: 'header.Idempotency-Key' },
+    });
+  return v;
+}
