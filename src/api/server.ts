@@ -61,9 +61,9 @@ export async function openApiState(
   dir: string,
   options: { maxIdempotencyKeys?: number; maxDeliveries?: number } = {},
 ): Promise<ApiState & { close(): Promise<void> }> {
-  const idempotency = await PersistedStore.open<
-    ApiState['idempotency'] extends PersistedStore<infer V> ? V : never
-  >(join(dir, 'idempotency-keys.jsonl'), { maxEntries: options.maxIdempotencyKeys ?? 10_000 });
+  const idempotency = await PersistedStore.open<StoredAnswer>(join(dir, 'idempotency-keys.jsonl'), {
+    maxEntries: options.maxIdempotencyKeys ?? 10_000,
+  });
   const deliveries = await PersistedStore.open<{ at: string; outcome: string }>(
     join(dir, 'github-deliveries.jsonl'),
     { maxEntries: options.maxDeliveries ?? 50_000 },
