@@ -7,7 +7,6 @@ import {
   type BlueGreenStrategy,
   type CanaryStep,
   type CanaryStrategy,
-  type FeatureFlagRef,
   type HeaderMatch,
   type MetricSpec,
   type RolloutSpec,
@@ -114,7 +113,7 @@ function checkStep(
   field: string,
   step: CanaryStep,
   kind: StepKind,
-  flags: ReadonlyMap<string, FeatureFlagRef>,
+  flags: ReadonlySet<string>,
 ): void {
   switch (kind) {
     case 'setWeight':
@@ -127,16 +126,12 @@ function checkStep(
       return;
     case 'setFlag': {
       if (!('setFlag' in step)) return;
-      const flag = flags.get(step.setFlag.flag);
-      if (flag === undefined)
+      // The flag must be declared so its project, environment and pre-rollout state are known
+      // (an abort restores it).
+      if (!flags.has(step.setFlag.flag))
         out.push({
           field: `${field}.setFlag.flag`,
-          message: `"${step.setFlag.flag}" is not listed in spec.featureFlags; add it there (with mode: steps)`,
-        });
-      else if ((flag.mode ?? 'followWeight') === 'followWeight')
-        out.push({
-          field: `${field}.setFlag.flag`,
-          message: `"${flag.name}" follows the canary weight; set its mode to steps in spec.featureFlags to drive it with setFlag`,
+          message: `"${step.setFlag.flag}" is not listed in spec.featureFlags; add it there`,
         });
       return;
     }
@@ -167,7 +162,7 @@ function checkStep(
   }
 }
 
-function checkCanary(out: Problems, canary: CanaryStrategy, flags: Map<string, FeatureFlagRef>) {
+function checkCanary(out: Problems, canary: CanaryStrategy, flags: ReadonlySet<string>) {
   const base = 'spec.strategy.canary';
   if (canary.steps.length === 0)
     out.push({ field: `${base}.steps`, message: 'must list at least one step' });
@@ -249,7 +244,7 @@ function checkRoutes(out: Problems, routes: readonly string[]): void {
 /** Every semantic problem of a Rollout spec; empty when the spec can be acted on. */
 export function validateRolloutSpec(spec: RolloutSpec): SpecProblem[] {
   const out: Problems = [];
-  const flags = new Map((spec.featureFlags ?? []).map((f) => [f.name, f]));
+  const flags = new Set((spec.featureFlags ?? []).map((f) => f.name));
   checkUniqueNames(out, 'spec.featureFlags', spec.featureFlags ?? []);
   checkRoutes(out, spec.trafficRouting.istio.virtualService.routes);
 
@@ -296,20 +291,29 @@ export function validateMetricSpecs(field: string, metrics: readonly MetricSpec[
 
 const PLACEHOLDER = /\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}/g;
 
-/** Problems of an AnalysisTemplate spec, including {{args.x}} placeholders with no declaration. */
+/** Problems of an AnalysisTemplate spec, including {{args.x}} placeholders (in the address,
+ * query or conditions) that no argument declares. */
 export function validateAnalysisTemplateSpec(spec: AnalysisTemplateSpec): SpecProblem[] {
   const out = validateMetricSpecs('spec.metrics', spec.metrics);
   const args = spec.args ?? [];
   checkUniqueNames(out, 'spec.args', args);
   const declared = new Set(args.map((a) => a.name));
   spec.metrics.forEach((m, i) => {
-    for (const match of m.provider.prometheus.query.matchAll(PLACEHOLDER)) {
-      const name = match[1] ?? '';
-      if (!declared.has(name))
-        out.push({
-          field: `spec.metrics[${i}].provider.prometheus.query`,
-          message: `uses {{args.${name}}} but spec.args does not declare "${name}"; add it`,
-        });
+    const texts: Array<[string, string | undefined]> = [
+      ['provider.prometheus.address', m.provider.prometheus.address],
+      ['provider.prometheus.query', m.provider.prometheus.query],
+      ['successCondition', m.successCondition],
+      ['failureCondition', m.failureCondition],
+    ];
+    for (const [key, text] of texts) {
+      for (const match of (text ?? '').matchAll(PLACEHOLDER)) {
+        const name = match[1] ?? '';
+        if (!declared.has(name))
+          out.push({
+            field: `spec.metrics[${i}].${key}`,
+            message: `uses {{args.${name}}} but spec.args does not declare "${name}"; add it`,
+          });
+      }
     }
   });
   return out;
