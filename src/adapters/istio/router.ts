@@ -333,15 +333,15 @@ function headerRouteObject(
   return { name: route.name, match: toIstioMatch(route.match), route: [{ destination }] };
 }
 
+// NOTE: every refusal of a VirtualService read or write is retriable for the controller (a
+// webhook may relent, the server may come back); only Sluice's own weight check is final.
 function routingError(err: unknown, doing: string): SluiceError {
   if (err instanceof ResourceNotFoundError || err instanceof RouteConflictError) return err;
   if (err instanceof TrafficRoutingError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const retriable = err instanceof SluiceError ? err.retriable : true;
   return new TrafficRoutingError(`${doing}: ${message}`, {
     cause: err,
-    retriable,
-    details: err instanceof SluiceError ? err.details : undefined,
+    details: err instanceof SluiceError ? { ...err.details, causeCode: err.code } : undefined,
   });
 }
 
