@@ -69,7 +69,12 @@ describe('rate mSPRT (canary error rate against baseline)', () => {
 
   it('takes a burst that hits both sides alike as evidence against a regression', () => {
     const calm = { canaryTotal: 1000, canaryEvents: 12, baselineTotal: 1000, baselineEvents: 10 };
-    const burst = { canaryTotal: 1000, canaryEvents: 200, baselineTotal: 1000, baselineEvents: 200 };
+    const burst = {
+      canaryTotal: 1000,
+      canaryEvents: 200,
+      baselineTotal: 1000,
+      baselineEvents: 200,
+    };
     expect(judgeRateTest(run([calm, burst])).statistic).to.be.below(
       judgeRateTest(run([calm])).statistic,
     );
