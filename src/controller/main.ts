@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// The controller process: `node dist/controller/main.js --prometheus-url http://prometheus:9090`.
+import { createServer } from 'node:http';
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger } from '../logging.js';
+import { startRuntime } from './runtime.js';
+
+interface MainOptions {
+  kubeconfig?: string;
+  prometheusUrl?: string;
+  namespace?: string;
+  concurrency: number;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  identity: string;
+  httpPort: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`"${value}" is not a non-negative integer`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('sluice-controller')
+    .description('Sluice progressive delivery controller')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then in-cluster)')
+    .option('--prometheus-url <url>', 'default Prometheus for analysis metrics')
+    .option('--namespace <ns>', 'watch only this namespace')
+    .option('--concurrency <n>', 'rollouts reconciled at once', positiveInt, 8)
+    .option('--leader-elect', 'elect one leader through a Lease', false)
+    .option('--lease-namespace <ns>', 'namespace of the leader Lease', 'sluice-system')
+    .option('--identity <id>', 'this replica in the Lease', process.env.POD_NAME ?? hostname())
+    .option('--http-port <port>', 'health and metrics port (0 = off)', positiveInt, 8080)
+    .option('--log-level <level>', 'error, warn, info or debug', 'info')
+    .parse(argv);
+  const o = program.opts<MainOptions>();
+  const logger = createLogger({ level: o.logLevel });
+  const kc = new KubeConfig();
+  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
+  else kc.loadFromDefault();
+  const runtime = await startRuntime({
+    kubeConfig: kc,
+    logger,
+    prometheusUrl: o.prometheusUrl,
+    namespace: o.namespace,
+    concurrency: o.concurrency,
+    leaderElection: o.leaderElect
+      ? { namespace: o.leaseNamespace, name: 'sluice-controller', identity: o.identity }
+      : undefined,
+  });
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') return void res.writeHead(200).end('ok');
+    if (req.url === '/readyz')
+      return void res.writeHead(200).end(runtime.isLeader() ? 'leader' : 'follower');
+    if (req.url === '/metrics') {
+      void runtime.controller.metrics.registry.metrics().then((text) => {
+        res
+          .writeHead(200, { 'content-type': runtime.controller.metrics.registry.contentType })
+          .end(text);
+      });
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  if (o.httpPort > 0) server.listen(o.httpPort);
+  logger.info('controller started', { namespace: o.namespace ?? '*', leaderElect: o.leaderElect });
+  const shutdown = (signal: string): void => {
+    logger.info('shutting down', { signal });
+    server.close();
+    void runtime.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv).catch((err: unknown) => {
+    console.error(`sluice-controller: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

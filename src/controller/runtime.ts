@@ -1,0 +1,120 @@
+import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
+import { createKubeClients, type KubeClients } from '../adapters/kubernetes/client.js';
+import { KubeEventRecorder } from '../adapters/kubernetes/events.js';
+import { createInformer, type Informer } from '../adapters/kubernetes/informer.js';
+import { LeaderElector } from '../adapters/kubernetes/lease.js';
+import { parseAnalysisRunObject, parseRolloutObject } from '../adapters/kubernetes/parsers.js';
+import { createResources, type Resources } from '../adapters/kubernetes/resources.js';
+import { IstioRouter } from '../adapters/istio/router.js';
+import { createPrometheusProvider } from '../adapters/prometheus/provider.js';
+import type { MetricProvider } from '../domain/provider.js';
+import type { AnalysisRun, Rollout } from '../domain/types.js';
+import type { Logger } from '../logging.js';
+import { Controller } from './controller.js';
+import type { FlagPort } from './ports.js';
+
+export interface RuntimeOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  prometheusUrl?: string | undefined;
+  /** Watch one namespace; default all. */
+  namespace?: string | undefined;
+  concurrency?: number | undefined;
+  resyncMs?: number | undefined;
+  /** Leader election on a Lease; absent: this process always leads (tests, the demo). */
+  leaderElection?: { namespace: string; name: string; identity: string } | undefined;
+  provider?: MetricProvider | undefined;
+  flags?: FlagPort | undefined;
+}
+
+export interface Runtime {
+  controller: Controller;
+  clients: KubeClients;
+  resources: Resources;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Wires the adapters to a Controller and feeds it from watches. */
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const clients = createKubeClients(o.kubeConfig);
+  const resources = createResources(clients);
+  const controller = new Controller({
+    resources,
+    router: new IstioRouter(clients, { logger: o.logger }),
+    provider:
+      o.provider ?? createPrometheusProvider({ defaultAddress: o.prometheusUrl, logger: o.logger }),
+    events: new KubeEventRecorder(clients, { logger: o.logger }),
+    flags: o.flags,
+    logger: o.logger,
+    concurrency: o.concurrency,
+    resyncMs: o.resyncMs,
+  });
+  const rollouts: Informer<Rollout> = createInformer(clients, resources.rollouts, {
+    parse: parseRolloutObject,
+    namespace: o.namespace,
+    logger: o.logger,
+  });
+  const deployments: Informer<V1Deployment> = createInformer(clients, resources.deployments, {
+    parse: (raw) => raw as V1Deployment,
+    namespace: o.namespace,
+    logger: o.logger,
+  });
+  const runs: Informer<AnalysisRun> = createInformer(clients, resources.analysisRuns, {
+    parse: parseAnalysisRunObject,
+    namespace: o.namespace,
+    logger: o.logger,
+  });
+  let leading = o.leaderElection === undefined;
+  const split = (key: string): [string, string] => {
+    const [ns, name] = key.includes('/') ? (key.split('/') as [string, string]) : ['default', key];
+    return [ns, name];
+  };
+  rollouts.onChange((key) => leading && controller.enqueueRollout(...split(key)));
+  deployments.onChange((key) => {
+    if (!leading) return;
+    const [ns, name] = split(key);
+    const dep = deployments.get(ns, name) ?? { metadata: { namespace: ns, name } };
+    controller.deploymentChanged(dep, rollouts.list(ns));
+  });
+  runs.onChange((key) => {
+    if (!leading) return;
+    const [ns, name] = split(key);
+    controller.enqueueRun(ns, name);
+    const run = runs.get(ns, name);
+    if (run) controller.enqueueRollout(ns, run.spec.rollout);
+  });
+  await Promise.all([rollouts.start(), deployments.start(), runs.start()]);
+  const enqueueAll = (): void => {
+    for (const r of rollouts.list())
+      controller.enqueueRollout(r.metadata.namespace ?? 'default', r.metadata.name);
+    for (const r of runs.list())
+      controller.enqueueRun(r.metadata.namespace ?? 'default', r.metadata.name);
+    // Rollouts that do not parse are reconciled too, so their status says why.
+  };
+  let elector: LeaderElector | undefined;
+  if (o.leaderElection) {
+    elector = new LeaderElector(clients, { ...o.leaderElection, logger: o.logger });
+    elector.onChange((leader) => {
+      leading = leader;
+      o.logger.info(leader ? 'became leader' : 'lost leadership', {
+        identity: o.leaderElection?.identity,
+      });
+      if (leader) enqueueAll();
+    });
+    elector.start();
+  } else {
+    enqueueAll();
+  }
+  return {
+    controller,
+    clients,
+    resources,
+    isLeader: () => leading,
+    async stop() {
+      controller.stop();
+      await Promise.all([rollouts.stop(), deployments.stop(), runs.stop()]);
+      if (elector) await elector.stop();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// `npm run demo [-- --json]`: the sandbox demo. Progress goes to stdout (stderr with --json,
+// where stdout carries exactly one JSON summary). Exits 0 only when both outcomes are right.
+import { createLogger } from '../../logging.js';
+import { runDemo } from './demo.js';
+
+async function main(): Promise<number> {
+  const json = process.argv.includes('--json');
+  const verbose = process.argv.includes('--verbose');
+  const logger = createLogger({ level: verbose ? 'info' : 'error', stream: process.stderr });
+  const print = (line: string): void => {
+    (json ? process.stderr : process.stdout).write(`${line}\n`);
+  };
+  const result = await runDemo({ logger, print });
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ rollouts: result.rollouts })}\n`);
+  } else {
+    print('');
+    print('summary');
+    for (const r of result.rollouts) {
+      const extra =
+        r.outcome === 'RolledBack'
+          ? `, rolled back in ${r.rollbackSeconds ?? '?'}s: ${r.rollbackReason ?? ''}`
+          : '';
+      print(
+        `  ${r.name} (${r.revision}): ${r.outcome} after ${r.durationSeconds}s, ${r.stepsCompleted} steps, max canary weight ${r.maxCanaryWeight}%${extra}`,
+      );
+    }
+    print(
+      result.ok
+        ? 'demo passed: the healthy release was promoted and the bad one rolled back'
+        : 'demo FAILED: an outcome was not the expected one',
+    );
+  }
+  return result.ok ? 0 : 1;
+}
+
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`demo: ${sig}, stopping\n`);
+    process.exitCode = 130;
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
