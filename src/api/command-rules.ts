@@ -49,10 +49,12 @@ export function decideCommand(rollout: Rollout, req: CommandRequest): CommandDec
   const details = { phase: phase ?? null, step: rollout.status?.currentStepIndex ?? null };
   const isPromote = req.kind === 'promote' || req.kind === 'promoteFull';
 
-  if (isPromote && (phase === 'Aborted' || pendingCommand(rollout, 'abort')))
-    throw new CommandConflictError(`cannot ${VERB[req.kind]} ${who}: aborted; retry first`, {
-      details: { ...details, phase: 'Aborted' },
-    });
+  const abortPending = pendingCommand(rollout, 'abort');
+  if (isPromote && (phase === 'Aborted' || abortPending))
+    throw new CommandConflictError(
+      `cannot ${VERB[req.kind]} ${who}: aborted; retry first (phase ${phaseText}${abortPending ? `, abort ${abortPending.id} pending` : ''})`,
+      { details },
+    );
 
   const allowed = ALLOWED[req.kind];
   if (phase === undefined || !allowed.includes(phase)) {
