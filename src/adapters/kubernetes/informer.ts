@@ -1,8 +1,15 @@
 import type { Logger } from '../../logging.js';
 import { SluiceError, errorMessage } from '../../domain/errors.js';
 import type { KubeClients } from './client.js';
-import type { Parser } from './parsers.js';
-import type { InvalidObject, ResourceAccess } from './resources.js';
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { AnalysisRun, Rollout } from '../../domain/types.js';
+import {
+  parseAnalysisRunObject,
+  parseDeploymentObject,
+  parseRolloutObject,
+  type Parser,
+} from './parsers.js';
+import type { InvalidObject, ResourceAccess, Resources } from './resources.js';
 import { collectionPath, objectKeyString } from './resource-types.js';
 
 // A list+watch cache of one kind. We do not use client-node's makeInformer: it stops for good
@@ -275,4 +282,32 @@ function isAbort(err: unknown): boolean {
   return (
     typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError'
   );
+}
+
+export interface ControllerInformers {
+  rollouts: Informer<Rollout>;
+  analysisRuns: Informer<AnalysisRun>;
+  deployments: Informer<V1Deployment>;
+}
+
+/** The caches the controller watches, all with the same options (e.g. one namespace). */
+export function createControllerInformers(
+  clients: KubeClients,
+  resources: Resources,
+  options: Omit<InformerOptions<unknown>, 'parse'> = {},
+): ControllerInformers {
+  return {
+    rollouts: createInformer(clients, resources.rollouts, {
+      ...options,
+      parse: parseRolloutObject,
+    }),
+    analysisRuns: createInformer(clients, resources.analysisRuns, {
+      ...options,
+      parse: parseAnalysisRunObject,
+    }),
+    deployments: createInformer(clients, resources.deployments, {
+      ...options,
+      parse: parseDeploymentObject,
+    }),
+  };
 }

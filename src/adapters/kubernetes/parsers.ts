@@ -1,3 +1,5 @@
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { InvalidSpecError } from '../../domain/errors.js';
 import {
   API_VERSION,
@@ -42,3 +44,24 @@ export const parseAnalysisTemplateObject: Parser<AnalysisTemplate> = (raw) =>
 
 export const parseAnalysisRunObject: Parser<AnalysisRun> = (raw) =>
   parseAnalysisRun(envelope(raw, ['AnalysisRun']));
+
+// NOTE: the generated serializer is not re-exported by client-node 1.4; its module is stable
+// inside the 1.4 line we pin. Watch events carry raw JSON, while the typed APIs return model
+// objects (with Date fields): deserializing watch objects the same way keeps an informer's
+// cache of Deployments or Services identical in shape to what `get` returns.
+function builtin<T>(kind: string, model: string): Parser<T> {
+  return (raw) => {
+    const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as {
+      kind?: unknown;
+      metadata?: { name?: unknown };
+    };
+    if (obj.kind !== undefined && obj.kind !== kind)
+      throw new InvalidSpecError('kind', `must be ${kind}, got ${String(obj.kind)}`);
+    if (typeof obj.metadata?.name !== 'string')
+      throw new InvalidSpecError('metadata.name', 'is required');
+    return ObjectSerializer.deserialize(raw, model, '') as T;
+  };
+}
+
+export const parseDeploymentObject: Parser<V1Deployment> = builtin('Deployment', 'V1Deployment');
+export const parseServiceObject: Parser<V1Service> = builtin('Service', 'V1Service');
