@@ -33,6 +33,12 @@ export interface RunningPrometheus {
   dataDir: string;
   /** Replaces the scrape targets and asks Prometheus to reload its config. */
   reload(scrapeTargets: string[]): Promise<void>;
+  /**
+   * Resolves once every current target has been scraped successfully. Prometheus 2.42 hands
+   * targets from discovery to the scraper at most every 5 s, so the first scrape after a start
+   * or a reload comes up to ~5 s later; call this before expecting any samples.
+   */
+  waitForTargets(timeoutMs?: number): Promise<void>;
   /** Kills the process by its pid and removes dataDir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -85,6 +91,9 @@ async function launch(plan: LaunchPlan): Promise<RunningPrometheus> {
       `--storage.tsdb.path=${path.join(dataDir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-lifecycle',
+      // Hidden flag: target changes are applied at most this often (default 5 s), which would
+      // delay the first scrape and every reload by seconds.
+      '--scrape.discovery-reload-interval=100ms',
       '--log.level=warn',
       ...(options.extraArgs ?? []),
     ],
@@ -110,12 +119,14 @@ async function launch(plan: LaunchPlan): Promise<RunningPrometheus> {
   }
 
   let stopped = false;
+  let currentTargets = options.scrapeTargets;
   return {
     url,
     port,
     pid: child.pid as number, // NOTE: set, since the process answered /-/ready
     dataDir,
     async reload(scrapeTargets) {
+      currentTargets = scrapeTargets;
       await writeFile(configFile, renderConfig(scrapeTargets, intervalMs));
       const res = await fetch(`${url}/-/reload`, {
         method: 'POST',
@@ -123,6 +134,7 @@ async function launch(plan: LaunchPlan): Promise<RunningPrometheus> {
       });
       if (!res.ok) throw new Error(`Prometheus refused the reload: ${await res.text()}`);
     },
+    waitForTargets: (timeoutMs = 15_000) => waitForTargets(url, currentTargets, timeoutMs),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -190,6 +202,25 @@ async function waitReady(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`prometheus at ${url} was not ready within ${timeoutMs} ms: ${logTail()}`);
+}
+
+async function waitForTargets(url: string, targets: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = '';
+  while (Date.now() < deadline) {
+    const res = await fetch(`${url}/api/v1/targets?state=active`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    const body = (await res.json()) as {
+      data?: { activeTargets?: Array<{ labels?: { instance?: string }; health?: string }> };
+    };
+    const active = body.data?.activeTargets ?? [];
+    const up = new Set(active.filter((t) => t.health === 'up').map((t) => t.labels?.instance));
+    if (targets.every((t) => up.has(t))) return;
+    seen = JSON.stringify(active.map((t) => [t.labels?.instance, t.health]));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Prometheus at ${url} did not scrape ${targets.join(', ')} in time: ${seen}`);
 }
 
 async function killChild(child: ChildProcess): Promise<void> {
