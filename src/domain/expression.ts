@@ -5,6 +5,7 @@
 // list has exactly one value, that value is used, so `result >= 0.95` works on a one-sample
 // answer. Arithmetic never yields NaN or ±Inf: division or remainder by zero, and overflow,
 // are ExpressionErrors, so a condition can never pass or fail on a value that is not a number.
+// `not` and `!` bind looser than comparisons: `not result[0] > 1` means `not (result[0] > 1)`.
 // `and`/`or` short-circuit, so `len(result) > 1 and result[1] > 0` is safe on one value.
 
 import { ExpressionError } from './errors.js';
@@ -119,7 +120,8 @@ function evaluateCall(e: Expr & { type: 'call' }, env: ExpressionEnv): number {
       const values = e.args.flatMap((a) => [...asList(a, evaluate(a, env))]);
       if (values.length === 0)
         throw new ExpressionError(`${e.name}() at position ${e.pos} has no values`, e.pos);
-      return e.name === 'min' ? Math.min(...values) : Math.max(...values);
+      // reduce, not Math.min(...values): a long vector must not overflow the argument list.
+      return values.reduce((a, b) => (e.name === 'min' ? Math.min(a, b) : Math.max(a, b)));
     }
     default: {
       const never: never = e.name;
