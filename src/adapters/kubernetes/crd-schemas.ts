@@ -14,6 +14,8 @@ import {
 // requires (every node typed, no additionalProperties next to properties). They are the single
 // source for manifests/crds/*.yaml (scripts/gen-crds.ts) and for parse.ts.
 // NOTE: these must describe exactly the shapes in src/domain/types.ts; change both together.
+// test/unit/manifests/schema-types.test.ts compares the two with the TypeScript checker. The
+// file is long only because it holds one declaration per field; the kinds share most pieces.
 
 export interface JsonSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';

@@ -173,6 +173,15 @@ describe('manifests/', () => {
     expect(c.args?.some((a) => a.startsWith('--prometheus-url='))).to.equal(true);
   });
 
+  it('passes the controller only options that src/controller/main.ts declares', async () => {
+    const main = await readFile(repoPath('src/controller/main.ts'), 'utf8');
+    const declared = new Set([...main.matchAll(/\.option\('(--[a-z-]+)/g)].map((m) => m[1]));
+    expect(declared.size, 'options found in main.ts').to.be.greaterThan(0);
+    const pod = (one('Deployment').doc.spec as { template: { spec: PodSpec } }).template.spec;
+    const flags = (pod.containers[0]?.args ?? []).map((a) => a.split('=')[0]);
+    expect(flags.filter((f) => !declared.has(f))).to.deep.equal([]);
+  });
+
   it('exposes the controller port through a Service that selects the controller pods', () => {
     const svc = one('Service').doc as {
       spec: {
