@@ -189,6 +189,7 @@ describe('expression', () => {
     it('never fails on any input with anything but an ExpressionError', () => {
       const text = fc.oneof(
         fc.string({ maxLength: 60 }),
+        fc.string({ unit: 'binary', maxLength: 30 }),
         fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }).map((p) => p.join('')),
       );
       fc.assert(
