@@ -21,6 +21,11 @@ export interface PrometheusOptions {
   logStream?: NodeJS.WritableStream;
   /** The binary. Default: `prometheus` from PATH. */
   binary?: string;
+  /**
+   * An existing TSDB directory to serve, e.g. one `promtool tsdb create-blocks-from` filled;
+   * stop() leaves it in place. Default: a fresh one inside dataDir.
+   */
+  tsdbPath?: string;
   /** How long to wait for /-/ready. Default 20 s. */
   readyTimeoutMs?: number;
 }
@@ -29,7 +34,7 @@ export interface RunningPrometheus {
   url: string;
   port: number;
   pid: number;
-  /** Temp directory holding prometheus.yml and the TSDB; removed by stop(). */
+  /** Temp directory holding prometheus.yml and (unless tsdbPath was given) the TSDB; removed by stop(). */
   dataDir: string;
   /** Replaces the scrape targets and asks Prometheus to reload its config. */
   reload(scrapeTargets: string[]): Promise<void>;
@@ -88,7 +93,7 @@ async function launch(plan: LaunchPlan): Promise<RunningPrometheus> {
     binary,
     [
       `--config.file=${configFile}`,
-      `--storage.tsdb.path=${path.join(dataDir, 'data')}`,
+      `--storage.tsdb.path=${options.tsdbPath ?? path.join(dataDir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-lifecycle',
       // Hidden flag: target changes are applied at most this often (default 5 s), which would

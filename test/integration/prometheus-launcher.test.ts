@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import {
   PROMETHEUS_MISSING_MESSAGE,
@@ -72,6 +75,18 @@ describe('startPrometheus', function () {
     prometheus = undefined;
     expect(alive(pid)).to.equal(false);
     expect(existsSync(dataDir)).to.equal(false);
+  });
+
+  it('serves an existing TSDB directory and leaves it in place on stop', async () => {
+    const tsdb = await mkdtemp(path.join(tmpdir(), 'sluice-tsdb-'));
+    try {
+      const served = await startPrometheus({ scrapeTargets: [], tsdbPath: tsdb });
+      await served.stop();
+      expect(existsSync(path.join(tsdb, 'wal'))).to.equal(true);
+      expect(existsSync(served.dataDir)).to.equal(false);
+    } finally {
+      await rm(tsdb, { recursive: true, force: true });
+    }
   });
 
   it('tells to run ensure-deps when the binary is missing', async () => {
