@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { KubeConfig } from '@kubernetes/client-node';
 import { IstioRouter, canonical, headerRouteName } from '../../src/adapters/istio/router.js';
 import type { VirtualServiceRef } from '../../src/adapters/istio/router.js';
 import { createKubeClients, type KubeClients } from '../../src/adapters/kubernetes/client.js';
@@ -11,17 +10,7 @@ import {
   TrafficRoutingError,
 } from '../../src/domain/errors.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/index.js';
-
-function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
-    users: [{ name: 'sandbox' }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
-    currentContext: 'sandbox',
-  });
-  return kc;
-}
+import { kubeConfigFor } from '../support/kube.js';
 
 const VS_PATH = {
   group: 'networking.istio.io',

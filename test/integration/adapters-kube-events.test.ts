@@ -1,21 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createKubeClients, type KubeClients } from '../../src/adapters/kubernetes/client.js';
 import { KubeEventRecorder } from '../../src/adapters/kubernetes/events.js';
 import { createLogger } from '../../src/logging.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/index.js';
-
-function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
-    users: [{ name: 'sandbox' }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
-    currentContext: 'sandbox',
-  });
-  return kc;
-}
+import { kubeConfigFor } from '../support/kube.js';
 
 const ROLLOUT = {
   apiVersion: 'sluice.dev/v1alpha1',

@@ -1,22 +1,12 @@
 import { expect } from 'chai';
-import { KubeConfig, type V1Service } from '@kubernetes/client-node';
+import type { V1Service } from '@kubernetes/client-node';
 import { createKubeClients, type KubeClients } from '../../src/adapters/kubernetes/client.js';
 import { createInformer, type Informer } from '../../src/adapters/kubernetes/informer.js';
 import { parseRolloutObject, parseServiceObject } from '../../src/adapters/kubernetes/parsers.js';
 import { createResources, type Resources } from '../../src/adapters/kubernetes/resources.js';
 import { InvalidSpecError } from '../../src/domain/errors.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/index.js';
-
-function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
-    users: [{ name: 'sandbox' }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
-    currentContext: 'sandbox',
-  });
-  return kc;
-}
+import { kubeConfigFor } from '../support/kube.js';
 
 function service(name: string, label = 'a'): V1Service {
   return {

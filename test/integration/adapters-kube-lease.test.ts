@@ -1,20 +1,9 @@
 import { expect } from 'chai';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createKubeClients, type KubeClients } from '../../src/adapters/kubernetes/client.js';
 import { LeaderElector, microTime } from '../../src/adapters/kubernetes/lease.js';
 import { ClusterApiError } from '../../src/domain/errors.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/index.js';
-
-function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
-    users: [{ name: 'sandbox' }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
-    currentContext: 'sandbox',
-  });
-  return kc;
-}
+import { kubeConfigFor } from '../support/kube.js';
 
 interface StoredLease {
   spec: {

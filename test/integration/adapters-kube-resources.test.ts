@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { createKubeClients, type KubeClients } from '../../src/adapters/kubernetes/client.js';
 import { createResources, type Resources } from '../../src/adapters/kubernetes/resources.js';
@@ -12,17 +12,7 @@ import {
 } from '../../src/domain/errors.js';
 import type { AnalysisTemplate, Rollout } from '../../src/domain/types.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/index.js';
-
-function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
-    users: [{ name: 'sandbox' }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
-    currentContext: 'sandbox',
-  });
-  return kc;
-}
+import { kubeConfigFor } from '../support/kube.js';
 
 const exampleRollout = (): Rollout =>
   parseYaml(
