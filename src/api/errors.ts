@@ -109,8 +109,9 @@ function fromParserError(err: unknown): SluiceError | undefined {
   if (e.type === 'entity.too.large') return new PayloadTooLargeError('request body too large');
   if (e.type === 'entity.parse.failed')
     return new BadRequestError('request body is not valid JSON');
-  if (typeof e.type === 'string' && typeof e.status === 'number' && e.status < 500)
-    return new BadRequestError(`request body could not be read (${e.type})`);
+  // Other 4xx errors thrown by express itself (body encoding, a malformed %-escape in the path).
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+    return new BadRequestError('the request could not be read');
   return undefined;
 }
 
