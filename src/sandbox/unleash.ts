@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DatabaseConfig } from './postgres.js';
 
 // Starts a real unleash-server (npm, 7.5.1: the newest that runs on Node 20) in a child
@@ -103,7 +104,9 @@ function runnerArgs(): string[] {
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     const runner = fileURLToPath(new URL('./unleash-runner.ts', self));
-    return ['--import', import.meta.resolve('tsx'), runner];
+    // createRequire, not import.meta.resolve: this module may itself run as CJS under tsx.
+    const tsx = pathToFileURL(createRequire(self).resolve('tsx')).href;
+    return ['--import', tsx, runner];
   }
   return [fileURLToPath(new URL('./unleash-runner.js', self))];
 }

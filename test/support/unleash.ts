@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startPostgres, type PostgresInstance } from '../../src/sandbox/postgres.js';
 import {
   randomTokens,
@@ -176,4 +178,64 @@ export async function createRolloutFlag(
       path: `/api/admin/projects/default/features/${name}/environments/${env}/on`,
     });
   return strategy.id;
+}
+
+export interface RecordingProxy {
+  url: string;
+  /** Every request forwarded, in order. */
+  calls: Array<{ method: string; path: string }>;
+  /** Requests that change something (anything but GET/HEAD). */
+  writes(): Array<{ method: string; path: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A pass-through HTTP proxy on 127.0.0.1 that records what the adapter sends, so a test can
+ * count Admin API writes at the wire rather than trust the adapter's own count.
+ */
+export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+  const calls: RecordingProxy['calls'] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const method = req.method ?? 'GET';
+      const path = req.url ?? '/';
+      calls.push({ method, path });
+      const headers: Record<string, string> = {};
+      for (const h of ['authorization', 'content-type', 'accept'])
+        if (typeof req.headers[h] === 'string') headers[h] = req.headers[h];
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      fetch(`${target}${path}`, {
+        method,
+        headers,
+        signal: AbortSignal.timeout(5000),
+        ...(body ? { body } : {}),
+      }).then(
+        async (answer) => {
+          const text = await answer.text();
+          res.writeHead(answer.status, {
+            'content-type': answer.headers.get('content-type') ?? 'text/plain',
+          });
+          res.end(text);
+        },
+        () => {
+          // The target is down: behave like it, by dropping the connection.
+          req.socket.destroy();
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    calls,
+    writes: () => calls.filter((c) => c.method !== 'GET' && c.method !== 'HEAD'),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -37,11 +37,13 @@ export class UnleashAdmin implements FlagProvider {
 
   async getFlag(ref: FlagRef, options: CallOptions = {}): Promise<Flag> {
     const what = `reading flag ${describe(ref)}`;
-    const body = await this.#http.request('GET', envPath(ref), undefined, {
-      what,
-      signal: options.signal,
-    });
-    const env = parsed(what, () => parseFeatureEnvironment(body));
+    const call = { what, signal: options.signal };
+    // The environment view leaves out strategy segments; the strategies list has them.
+    const [envBody, strategiesBody] = await Promise.all([
+      this.#http.request('GET', envPath(ref), undefined, call),
+      this.#http.request('GET', `${envPath(ref)}/strategies`, undefined, call),
+    ]);
+    const env = parsed(what, () => parseFeatureEnvironment(envBody, strategiesBody));
     const managed = pickManaged(env.strategies);
     return {
       ref: { ...ref },
@@ -166,7 +168,9 @@ export class UnleashAdmin implements FlagProvider {
       await this.#write('PUT', `${envPath(ref)}/variants`, snapshot.variants, what, options);
       writes++;
     }
-    if (snapshot.enabled && !now.enabled) writes += await this.#onOff(ref, true, what, options);
+    // Unleash turns a flag off by itself when its last strategy goes, so ask again.
+    const enabledNow = writes > 0 ? (await this.getFlag(ref, options)).enabled : now.enabled;
+    if (snapshot.enabled && !enabledNow) writes += await this.#onOff(ref, true, what, options);
     if (writes > 0) await this.#verifyRestored(snapshot, what, options);
     return { writes };
   }

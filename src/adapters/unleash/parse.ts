@@ -107,13 +107,18 @@ export interface FeatureEnvironment {
   variants: FlagVariant[];
 }
 
-/** GET /api/admin/projects/:p/features/:f/environments/:env */
-export function parseFeatureEnvironment(body: unknown): FeatureEnvironment {
+/**
+ * GET /api/admin/projects/:p/features/:f/environments/:env (enabled, variants) and
+ * GET .../environments/:env/strategies (the strategies, with their segments).
+ */
+export function parseFeatureEnvironment(
+  body: unknown,
+  strategiesBody: unknown,
+): FeatureEnvironment {
   const o = obj(body, 'environment');
   if (typeof o.enabled !== 'boolean') throw new Malformed('environment.enabled: not a boolean');
-  const strategies = arr(o.strategies, 'environment.strategies').map((s, i) =>
-    parseStrategy(s, `environment.strategies[${i}]`),
-  );
+  if (!Array.isArray(strategiesBody)) throw new Malformed('strategies: not an array');
+  const strategies = strategiesBody.map((s, i) => parseStrategy(s, `strategies[${i}]`));
   return {
     enabled: o.enabled,
     strategies: sortStrategies(strategies),
