@@ -1,0 +1,422 @@
+// The pod simulator: watches Deployments and plays their controller. It keeps simulated pods in
+// memory, makes them ready after a delay (or never), writes Deployment /status as kube's
+// Deployment controller would, and optionally runs one real process per (deployment, template).
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  type Informer,
+  type ObjectCache,
+  type V1Deployment,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { createLogger, type Logger } from '../../logging.js';
+import {
+  computeStatus,
+  type DeploymentCondition,
+  type DeploymentStatus,
+} from './deployment-status.js';
+import { ANNOTATIONS, type PodRunner, type RunningProcess, type SimPod } from './types.js';
+
+export interface PodSimulatorOptions {
+  /** The sandbox API server (anything with a `url`) or its URL. */
+  server: { url: string } | string;
+  /** Readiness delay when the pod template has no ready-after-ms annotation. Default 300. */
+  defaultReadyAfterMs?: number;
+  runner?: PodRunner;
+  logger?: Logger;
+}
+
+export interface PodSimulator {
+  /** The simulated pods, optionally of one namespace. */
+  pods(namespace?: string): SimPod[];
+  /** Deletes one pod; its Deployment brings up a replacement after the readiness delay. */
+  deletePod(namespace: string, name: string): boolean;
+  /** Base URLs of the running processes behind a Service's ready pods (one per template). */
+  endpoints(namespace: string, serviceName: string): string[];
+  /** The Deployment whose ready pods a Service selects (the first one by name), if any. */
+  workloadOf(namespace: string, serviceName: string): string | undefined;
+  stop(): Promise<void>;
+}
+
+interface ProcessState {
+  key: string;
+  started: Promise<RunningProcess | undefined>;
+  running: RunningProcess | undefined;
+}
+
+interface DeploymentState {
+  latest: V1Deployment;
+  hash: string;
+  desired: number;
+  generation: number;
+  lastProgressAt: number;
+  pods: SimPod[];
+  timer: NodeJS.Timeout | undefined;
+  queue: Promise<void>;
+}
+
+export function templateHash(template: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(template ?? {}))
+    .digest('hex')
+    .slice(0, 10);
+}
+
+function kubeConfigFor(url: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
+    users: [{ name: 'sandbox' }],
+    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
+    currentContext: 'sandbox',
+  });
+  return kc;
+}
+
+function keyOf(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+function conditionsOf(d: V1Deployment): DeploymentCondition[] {
+  const iso = (t: Date | string | undefined): string =>
+    t === undefined ? '' : (t instanceof Date ? t.toISOString() : t).replace(/\.\d{3}Z$/, 'Z');
+  return (d.status?.conditions ?? [])
+    .filter((c) => c.type === 'Available' || c.type === 'Progressing')
+    .map((c) => ({
+      type: c.type as DeploymentCondition['type'],
+      status: c.status === 'True' ? 'True' : 'False',
+      reason: c.reason ?? '',
+      message: c.message ?? '',
+      lastUpdateTime: iso(c.lastUpdateTime),
+      lastTransitionTime: iso(c.lastTransitionTime),
+    }));
+}
+
+function sameStatus(d: V1Deployment, s: DeploymentStatus): boolean {
+  const cur = d.status ?? {};
+  const counts =
+    (cur.observedGeneration ?? 0) === s.observedGeneration &&
+    (cur.replicas ?? 0) === s.replicas &&
+    (cur.updatedReplicas ?? 0) === s.updatedReplicas &&
+    (cur.readyReplicas ?? 0) === s.readyReplicas &&
+    (cur.availableReplicas ?? 0) === s.availableReplicas &&
+    (cur.unavailableReplicas ?? 0) === s.unavailableReplicas;
+  return counts && JSON.stringify(conditionsOf(d)) === JSON.stringify(s.conditions);
+}
+
+function selects(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string>,
+): boolean {
+  if (selector === undefined || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+export async function startPodSimulator(options: PodSimulatorOptions): Promise<PodSimulator> {
+  const url = typeof options.server === 'string' ? options.server : options.server.url;
+  const kc = kubeConfigFor(url);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const log = options.logger ?? createLogger({ silent: true });
+  const defaultReadyAfterMs = options.defaultReadyAfterMs ?? 300;
+  const states = new Map<string, DeploymentState>();
+  const processes = new Map<string, ProcessState>();
+  let stopped = false;
+
+  const deployments = makeInformer<V1Deployment>(kc, '/apis/apps/v1/deployments', () =>
+    apps.listDeploymentForAllNamespaces(),
+  );
+  const services = makeInformer<V1Service>(kc, '/api/v1/services', () =>
+    core.listServiceForAllNamespaces(),
+  );
+
+  const processKey = (ns: string, deployment: string, hash: string): string =>
+    `${ns}/${deployment}/${hash}`;
+
+  function podPolicy(d: V1Deployment): { delay: number | undefined; readyLimit: number } {
+    const ann = d.spec?.template.metadata?.annotations ?? {};
+    const limitRaw = ann[ANNOTATIONS.readyReplicas];
+    const readyLimit = limitRaw === undefined ? Number.POSITIVE_INFINITY : Number(limitRaw);
+    if (ann[ANNOTATIONS.neverReady] === 'true') return { delay: undefined, readyLimit };
+    const after = ann[ANNOTATIONS.readyAfterMs];
+    const delay =
+      after === undefined || Number.isNaN(Number(after)) ? defaultReadyAfterMs : Number(after);
+    return { delay, readyLimit };
+  }
+
+  function newPod(
+    ns: string,
+    deployment: string,
+    hash: string,
+    delay: number | undefined,
+    now: number,
+  ): SimPod {
+    const suffix = randomBytes(3).toString('hex').slice(0, 5);
+    return {
+      namespace: ns,
+      name: `${deployment}-${hash}-${suffix}`,
+      deployment,
+      templateHash: hash,
+      ready: false,
+      createdAt: now,
+      readyAt: delay === undefined ? undefined : now + delay,
+    };
+  }
+
+  function ensureProcess(d: V1Deployment, hash: string): ProcessState | undefined {
+    const runner = options.runner;
+    if (runner === undefined) return undefined;
+    const ns = d.metadata?.namespace ?? '';
+    const name = d.metadata?.name ?? '';
+    const key = processKey(ns, name, hash);
+    const existing = processes.get(key);
+    if (existing) return existing;
+    const template = d.spec?.template;
+    const env: Record<string, string> = {};
+    for (const e of template?.spec?.containers[0]?.env ?? [])
+      if (e.value !== undefined) env[e.name] = e.value;
+    const state: ProcessState = { key, running: undefined, started: Promise.resolve(undefined) };
+    state.started = runner
+      .start({
+        namespace: ns,
+        deployment: name,
+        templateHash: hash,
+        env,
+        labels: template?.metadata?.labels ?? {},
+      })
+      .then((running) => {
+        state.running = running;
+        if (stopped || processes.get(key) !== state) void running.stop();
+        else enqueue(ns, name);
+        return running;
+      })
+      .catch((err: unknown) => {
+        log.error('pod process failed to start', {
+          namespace: ns,
+          deployment: name,
+          templateHash: hash,
+          error: String(err),
+        });
+        return undefined;
+      });
+    processes.set(key, state);
+    return state;
+  }
+
+  async function stopProcess(key: string): Promise<void> {
+    const p = processes.get(key);
+    if (p === undefined) return;
+    processes.delete(key);
+    const running = p.running ?? (await p.started);
+    await running?.stop();
+  }
+
+  function syncPods(state: DeploymentState, now: number): void {
+    const d = state.latest;
+    const ns = d.metadata?.namespace ?? '';
+    const name = d.metadata?.name ?? '';
+    const { delay, readyLimit } = podPolicy(d);
+    if (state.desired === 0) {
+      state.pods = [];
+      return;
+    }
+    let current = state.pods.filter((p) => p.templateHash === state.hash);
+    while (current.length < state.desired) current.push(newPod(ns, name, state.hash, delay, now));
+    current = current.sort((a, b) => a.createdAt - b.createdAt).slice(0, state.desired);
+    const proc = ensureProcess(d, state.hash);
+    const processUp = proc === undefined || proc.running !== undefined;
+    let readyCount = 0;
+    for (const pod of current) {
+      const due =
+        pod.readyAt !== undefined && now >= pod.readyAt && processUp && readyCount < readyLimit;
+      if (due && !pod.ready) state.lastProgressAt = now;
+      pod.ready = due;
+      if (pod.ready) readyCount += 1;
+    }
+    const old = state.pods
+      .filter((p) => p.templateHash !== state.hash)
+      .sort((a, b) => Number(b.ready) - Number(a.ready));
+    state.pods = [...current, ...old.slice(0, Math.max(0, state.desired - readyCount))];
+  }
+
+  async function reconcile(key: string): Promise<void> {
+    const state = states.get(key);
+    if (state === undefined || stopped) return;
+    const now = Date.now();
+    syncPods(state, now);
+    const d = state.latest;
+    const ns = d.metadata?.namespace ?? '';
+    const name = d.metadata?.name ?? '';
+    const live = new Set(state.pods.map((p) => processKey(ns, name, p.templateHash)));
+    for (const k of [...processes.keys()])
+      if (k.startsWith(`${ns}/${name}/`) && !live.has(k)) await stopProcess(k);
+    const status = computeStatus(
+      {
+        name,
+        generation: state.generation,
+        desired: state.desired,
+        templateHash: state.hash,
+        progressDeadlineSeconds: d.spec?.progressDeadlineSeconds ?? 600,
+        lastProgressAt: state.lastProgressAt,
+        pods: state.pods,
+        previous: conditionsOf(d),
+      },
+      now,
+    );
+    if (!sameStatus(d, status)) {
+      try {
+        await apps.patchNamespacedDeploymentStatus(
+          { namespace: ns, name, body: { status } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      } catch (err) {
+        if (!stopped)
+          log.warn('pod simulator could not write deployment status', {
+            namespace: ns,
+            deployment: name,
+            error: String(err),
+          });
+      }
+    }
+    schedule(state, key, now);
+  }
+
+  function schedule(state: DeploymentState, key: string, now: number): void {
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = undefined;
+    const times = state.pods
+      .filter((p) => !p.ready && p.readyAt !== undefined && p.readyAt > now)
+      .map((p) => p.readyAt ?? now);
+    const deadline =
+      state.lastProgressAt + (state.latest.spec?.progressDeadlineSeconds ?? 600) * 1000 + 1;
+    const incomplete = state.pods.some((p) => !p.ready) || state.pods.length !== state.desired;
+    if (incomplete && deadline > now) times.push(deadline);
+    if (times.length === 0) return;
+    state.timer = setTimeout(
+      () => enqueue(key.split('/')[0] ?? '', key.split('/')[1] ?? ''),
+      Math.max(0, Math.min(...times) - now),
+    );
+    state.timer.unref();
+  }
+
+  function enqueue(ns: string, name: string): void {
+    const key = keyOf(ns, name);
+    const state = states.get(key);
+    if (state === undefined) return;
+    state.queue = state.queue
+      .then(() => reconcile(key))
+      .catch((err: unknown) => {
+        log.error('pod simulator reconcile failed', { key, error: String(err) });
+      });
+  }
+
+  function observe(d: V1Deployment): void {
+    const ns = d.metadata?.namespace ?? '';
+    const name = d.metadata?.name ?? '';
+    const key = keyOf(ns, name);
+    const hash = templateHash(d.spec?.template);
+    const desired = d.spec?.replicas ?? 1;
+    const generation = d.metadata?.generation ?? 1;
+    const existing = states.get(key);
+    if (existing === undefined) {
+      states.set(key, {
+        latest: d,
+        hash,
+        desired,
+        generation,
+        lastProgressAt: Date.now(),
+        pods: [],
+        timer: undefined,
+        queue: Promise.resolve(),
+      });
+    } else {
+      if (existing.hash !== hash || existing.desired !== desired)
+        existing.lastProgressAt = Date.now();
+      Object.assign(existing, { latest: d, hash, desired, generation });
+    }
+    enqueue(ns, name);
+  }
+
+  function forget(d: V1Deployment): void {
+    const ns = d.metadata?.namespace ?? '';
+    const name = d.metadata?.name ?? '';
+    const state = states.get(keyOf(ns, name));
+    if (state?.timer) clearTimeout(state.timer);
+    states.delete(keyOf(ns, name));
+    for (const k of [...processes.keys()]) if (k.startsWith(`${ns}/${name}/`)) void stopProcess(k);
+  }
+
+  const restartOnError =
+    (informer: Informer<V1Deployment> | Informer<V1Service>, what: string) => (err: unknown) => {
+      if (stopped) return;
+      log.warn('pod simulator watch failed; restarting', { what, error: String(err) });
+      setTimeout(() => void informer.start().catch(() => undefined), 500).unref();
+    };
+  deployments.on('add', observe);
+  deployments.on('update', observe);
+  deployments.on('delete', forget);
+  deployments.on('error', restartOnError(deployments, 'deployments'));
+  services.on('error', restartOnError(services, 'services'));
+  await Promise.all([deployments.start(), services.start()]);
+
+  function matching(
+    ns: string,
+    serviceName: string,
+    cache: ObjectCache<V1Service>,
+  ): DeploymentState[] {
+    const svc = cache.get(serviceName, ns);
+    const selector = svc?.spec?.selector;
+    return [...states.values()]
+      .filter(
+        (s) =>
+          s.latest.metadata?.namespace === ns &&
+          selects(selector, s.latest.spec?.template.metadata?.labels ?? {}),
+      )
+      .sort((a, b) => (a.latest.metadata?.name ?? '').localeCompare(b.latest.metadata?.name ?? ''));
+  }
+
+  return {
+    pods: (namespace) =>
+      [...states.values()]
+        .flatMap((s) => s.pods)
+        .filter((p) => namespace === undefined || p.namespace === namespace)
+        .map((p) => ({ ...p })),
+    deletePod: (namespace, name) => {
+      for (const [key, s] of states) {
+        const idx = s.pods.findIndex((p) => p.namespace === namespace && p.name === name);
+        if (idx < 0) continue;
+        s.pods.splice(idx, 1);
+        s.lastProgressAt = Date.now();
+        enqueue(...(key.split('/') as [string, string]));
+        return true;
+      }
+      return false;
+    },
+    endpoints: (namespace, serviceName) =>
+      matching(namespace, serviceName, services).flatMap((s) => {
+        const ns = s.latest.metadata?.namespace ?? '';
+        const name = s.latest.metadata?.name ?? '';
+        const hashes = [...new Set(s.pods.filter((p) => p.ready).map((p) => p.templateHash))];
+        return hashes.flatMap((h) => {
+          const running = processes.get(processKey(ns, name, h))?.running;
+          return running ? [running.url] : [];
+        });
+      }),
+    workloadOf: (namespace, serviceName) =>
+      matching(namespace, serviceName, services).find((s) => s.pods.some((p) => p.ready))?.latest
+        .metadata?.name,
+    stop: async () => {
+      stopped = true;
+      await Promise.all([deployments.stop(), services.stop()]);
+      for (const s of states.values()) if (s.timer) clearTimeout(s.timer);
+      await Promise.all([...processes.keys()].map((k) => stopProcess(k)));
+      await Promise.all([...states.values()].map((s) => s.queue));
+      states.clear();
+    },
+  };
+}
