@@ -1,6 +1,5 @@
 import {
-  aggregateRunPhase,
-  describeOutcome,
+  applyMetricResults,
   newRunStatus,
   nextMeasurementAt,
   recordMeasurement,
@@ -76,17 +75,10 @@ export async function tickRun(
       return recordMeasurement(result, m, metric);
     }),
   );
-  status = { ...status, metricResults: results };
-  const phase = aggregateRunPhase(results);
-  if (phase !== status.phase) {
-    status.phase = phase;
-    changed = true;
-  }
+  const before = status.phase;
+  status = applyMetricResults(status, results, resolved, new Date(now()).toISOString());
+  if (status.phase !== before) changed = true;
   const finished = TERMINAL.has(status.phase);
-  if (finished) {
-    status.finishedAt = new Date(now()).toISOString();
-    status.message = describeOutcome(status, run.spec.metrics);
-  }
   let nextAt: number | undefined;
   if (!finished) {
     for (const [i, r] of results.entries()) {

@@ -26,6 +26,11 @@ export interface ControllerOptions {
   concurrency?: number | undefined;
   /** Every rollout is looked at again at least this often. Default 30 s. */
   resyncMs?: number | undefined;
+  /**
+   * Tests step the controller themselves: nothing is processed by the queue; the delays asked
+   * for are kept in `requested` instead.
+   */
+  manual?: boolean | undefined;
 }
 
 /** How long to wait before retrying after a failed write (S08: at most one try every 10 s). */
@@ -36,6 +41,10 @@ const RUN = 'run';
 
 export class Controller {
   readonly metrics: ControllerMetrics;
+  /** Manual mode: the last delay asked for, per key. */
+  readonly requested = new Map<string, number>();
+  /** After a failed write, the key is not processed again before this time (epoch ms). */
+  private readonly holdUntil = new Map<string, number>();
   private readonly queue: WorkQueue;
   private readonly clock: Clock;
   private readonly resyncMs: number;
@@ -55,11 +64,19 @@ export class Controller {
   }
 
   enqueueRollout(namespace: string, name: string, delayMs = 0): void {
-    this.queue.add(`${ROLLOUT}/${namespace}/${name}`, delayMs);
+    this.add(`${ROLLOUT}/${namespace}/${name}`, delayMs);
   }
 
   enqueueRun(namespace: string, name: string, delayMs = 0): void {
-    this.queue.add(`${RUN}/${namespace}/${name}`, delayMs);
+    this.add(`${RUN}/${namespace}/${name}`, delayMs);
+  }
+
+  private add(key: string, delayMs: number): void {
+    const held = (this.holdUntil.get(key) ?? 0) - this.clock.now();
+    if (held > delayMs) delayMs = held;
+    if (!this.o.manual) return this.queue.add(key, delayMs);
+    const prev = this.requested.get(key);
+    this.requested.set(key, prev === undefined ? delayMs : Math.min(prev, delayMs));
   }
 
   /** Routes a changed Deployment to the rollouts that own it (as target or primary). */
@@ -91,7 +108,7 @@ export class Controller {
       const code = err instanceof SluiceError ? err.code : 'Internal';
       this.metrics.reconcileErrors.inc({ kind, code });
       this.o.logger.warn('reconcile failed; will retry', { key, code, error: errorMessage(err) });
-      this.queue.add(key, err instanceof SluiceError && err.retriable ? 1000 : ERROR_RETRY_MS);
+      this.add(key, err instanceof SluiceError && err.retriable ? 1000 : ERROR_RETRY_MS);
     } finally {
       end();
     }
@@ -123,10 +140,13 @@ export class Controller {
         return decision;
       }
     }
+    this.holdUntil.delete(`${ROLLOUT}/${namespace}/${name}`);
+    clearErrorConditions(decision);
     if (!(await this.writeStatus(rollout, decision))) return decision;
     for (const t of decision.transitions) await this.record(rollout, t, log);
     this.updateGauges(rollout, decision);
-    for (const run of Object.values(decision.status.analysisRuns ?? {})) this.enqueueRun(namespace, run);
+    for (const run of Object.values(decision.status.analysisRuns ?? {}))
+      this.enqueueRun(namespace, run);
     this.enqueueRollout(namespace, name, decision.requeueAfterMs ?? this.resyncMs);
     return decision;
   }
@@ -228,12 +248,18 @@ export class Controller {
     const message = `${action.kind} failed: ${errorMessage(err)}`;
     log.warn('action failed', { action: action.kind, reason, error: errorMessage(err) });
     const ns = rollout.metadata.namespace ?? 'default';
-    const at = new Date(this.clock.now()).toISOString();
-    const conditions = (rollout.status?.conditions ?? []).filter((c) => c.type !== type);
-    conditions.push({ type, status: 'False', reason, message, lastTransitionTime: at });
-    await this.o.resources.rollouts
-      .updateStatus({ ...rollout, status: { ...(rollout.status ?? {}), conditions } })
-      .catch(() => undefined);
+    const key = `${ROLLOUT}/${ns}/${rollout.metadata.name}`;
+    this.holdUntil.set(key, this.clock.now() + ERROR_RETRY_MS);
+    const old = rollout.status?.conditions?.find((c) => c.type === type);
+    if (!old || old.message !== message || old.reason !== reason) {
+      const at = new Date(this.clock.now()).toISOString();
+      const conditions = (rollout.status?.conditions ?? []).filter((c) => c.type !== type);
+      conditions.push({ type, status: 'False', reason, message, lastTransitionTime: at });
+      // Best effort: the condition is information; the retry does not depend on it.
+      await this.o.resources.rollouts
+        .updateStatus({ ...rollout, status: { ...(rollout.status ?? {}), conditions } })
+        .catch(() => undefined);
+    }
     await this.o.events.record(eventRef(rollout), 'Warning', reason, message);
     this.enqueueRollout(ns, rollout.metadata.name, ERROR_RETRY_MS);
   }
@@ -303,6 +329,16 @@ export class Controller {
     if (tick.nextAt !== undefined)
       this.enqueueRun(namespace, name, Math.max(0, tick.nextAt - this.clock.now()));
   }
+}
+
+const ERROR_CONDITIONS = new Set(['TrafficRouting', 'ReconcileError']);
+
+/** Every action succeeded: the conditions left by an earlier failure no longer hold. */
+function clearErrorConditions(decision: Decision): void {
+  const conditions = decision.status.conditions ?? [];
+  if (!conditions.some((c) => ERROR_CONDITIONS.has(c.type))) return;
+  decision.status.conditions = conditions.filter((c) => !ERROR_CONDITIONS.has(c.type));
+  decision.statusChanged = true;
 }
 
 function eventRef(rollout: Rollout): {
