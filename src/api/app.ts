@@ -7,6 +7,7 @@ import type { RolloutBackend } from './backend.js';
 import { NotFoundError, errorMiddleware } from './errors.js';
 import { DEFAULT_WEBHOOK_BODY_LIMIT, githubWebhookHandler, type WebhookConfig } from './github.js';
 import { IdempotencyCache, type StoredAnswer } from './idempotency.js';
+import { KeyedLock } from './keyed-lock.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import type { PersistedStore } from './persisted-store.js';
@@ -109,7 +110,13 @@ export function createApp(deps: AppDeps): Express {
     '/api/v1',
     authenticate,
     express.json({ limit: '16kb', strict: true }),
-    rolloutRoutes({ rollouts: deps.rollouts, audit: deps.audit, idempotency, metrics }),
+    rolloutRoutes({
+      rollouts: deps.rollouts,
+      audit: deps.audit,
+      idempotency,
+      metrics,
+      lock: new KeyedLock(),
+    }),
   );
 
   app.use((req) => {

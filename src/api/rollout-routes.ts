@@ -8,6 +8,7 @@ import type { RolloutBackend, RolloutRef } from './backend.js';
 import { decideCommand } from './command-rules.js';
 import { BadRequestError, toSluiceError } from './errors.js';
 import type { IdempotencyCache } from './idempotency.js';
+import type { KeyedLock } from './keyed-lock.js';
 import type { ApiMetrics } from './metrics.js';
 import { validateBody, validateNamespace, validateRef, type BodySchemaName } from './openapi.js';
 import { summarizeRollout } from './view.js';
@@ -20,6 +21,7 @@ export interface RolloutRoutesDeps {
   audit: AuditLog;
   idempotency: IdempotencyCache;
   metrics: ApiMetrics;
+  lock: KeyedLock;
 }
 
 interface PromoteBody {
@@ -89,7 +91,8 @@ export function rolloutRoutes(deps: RolloutRoutesDeps): Router {
       const body = validateBody<PromoteBody & NoteBody>(SCHEMA[verb], req.body);
       const kind: CommandKind = verb === 'promote' && body.full ? 'promoteFull' : verb;
       const key = idempotencyKey(req);
-      const run = () => runCommand(deps, who, ref, kind, body);
+      const run = () =>
+        deps.lock.run(`${ref.namespace}/${ref.name}`, () => runCommand(deps, who, ref, kind, body));
       const answer = key
         ? await deps.idempotency.run(
             {

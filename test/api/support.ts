@@ -158,13 +158,18 @@ export interface TestApi {
 }
 
 export async function makeTestApi(
-  overrides: Partial<Omit<AppDeps, 'state' | 'audit'>> & { dir?: string; auth?: AuthConfig } = {},
+  overrides: Partial<Omit<AppDeps, 'state' | 'audit' | 'auth'>> & {
+    dir?: string;
+    auth?: AuthConfig;
+  } = {},
 ): Promise<TestApi> {
   const dir = overrides.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-api-')));
   const auditPath = join(dir, 'audit.jsonl');
   const audit = await openAuditLog(auditPath, { key: 'audit-key' });
   const state = await openApiState(dir);
-  const backend = (overrides.rollouts as MemoryBackend | undefined) ?? new MemoryBackend();
+  // `backend` is the in-process double; a test may hand the app another backend instead.
+  const backend =
+    overrides.rollouts instanceof MemoryBackend ? overrides.rollouts : new MemoryBackend();
   const webhooks: WebhookConfig = overrides.webhooks ?? {
     secret: WEBHOOK_SECRET,
     maxBodyBytes: 64 * 1024,
@@ -189,7 +194,7 @@ export async function makeTestApi(
     logger: createLogger({ silent: true }),
     rateLimit: { perSecond: 1000, burst: 1000 },
     ...overrides,
-    rollouts: backend,
+    rollouts: overrides.rollouts ?? backend,
     auth: createAuthenticator(overrides.auth ?? STATIC_AUTH),
     audit,
     state,
