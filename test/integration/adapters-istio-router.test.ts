@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { IstioRouter, canonical, headerRouteName } from '../../src/adapters/istio/router.js';
+import { IstioRouter, headerRouteName } from '../../src/adapters/istio/router.js';
+import { canonical } from '../../src/adapters/istio/virtual-service.js';
 import type { VirtualServiceRef } from '../../src/adapters/istio/router.js';
 import { createKubeClients, type KubeClients } from '../../src/adapters/kubernetes/client.js';
 import { RESOURCE_TYPES } from '../../src/adapters/kubernetes/resource-types.js';

@@ -9,11 +9,13 @@ import type { Logger } from '../../logging.js';
 import type { CallOptions, JsonPatchOp, KubeClients } from '../kubernetes/client.js';
 import { RESOURCE_TYPES, objectKeyString } from '../kubernetes/resource-types.js';
 import {
+  canonical,
   describeDestination,
+  headerRouteObject,
+  valueAt,
   effectiveWeights,
   parseVirtualService,
   sameDestination,
-  toIstioMatch,
   weightProblem,
   type HttpRoute,
   type ParsedVirtualService,
@@ -148,7 +150,7 @@ export class IstioRouter implements TrafficRouter {
     opts?: CallOptions,
   ): Promise<void> {
     const vs = await this.fetch(ref, opts);
-    const desired = headerRouteObject(vs, ref, route);
+    const desired = headerRouteObject(vs, ref.routes, route);
     const copies = vs.http.filter((r) => r.name === route.name);
     const first = copies[0];
     if (copies.length === 1 && first?.index === 0 && canonical(first.raw) === canonical(desired))
@@ -317,22 +319,6 @@ function planRoute(ref: VirtualServiceRef, route: HttpRoute, desired: RouteWeigh
   });
 }
 
-function headerRouteObject(
-  vs: ParsedVirtualService,
-  ref: VirtualServiceRef,
-  route: HeaderRoute,
-): Record<string, unknown> {
-  // Reuse the port and subset the managed routes already give the canary host, if any.
-  const known = vs.http
-    .filter((r) => r.name !== undefined && ref.routes.includes(r.name))
-    .flatMap((r) => r.destinations)
-    .find((d) => d.host === route.canaryHost);
-  const destination: Record<string, unknown> = { host: route.canaryHost };
-  if (known?.subset !== undefined) destination.subset = known.subset;
-  if (known?.port !== undefined) destination.port = { number: known.port };
-  return { name: route.name, match: toIstioMatch(route.match), route: [{ destination }] };
-}
-
 // NOTE: every refusal of a VirtualService read or write is retriable for the controller (a
 // webhook may relent, the server may come back); only Sluice's own weight check is final.
 function routingError(err: unknown, doing: string): SluiceError {
@@ -343,23 +329,4 @@ function routingError(err: unknown, doing: string): SluiceError {
     cause: err,
     details: err instanceof SluiceError ? { ...err.details, causeCode: err.code } : undefined,
   });
-}
-
-function valueAt(obj: unknown, pointer: string): unknown {
-  let cur: unknown = obj;
-  for (const part of pointer.split('/').slice(1)) {
-    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
-}
-
-/** JSON with sorted keys, for comparing objects regardless of key order. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }

@@ -152,3 +152,39 @@ function cookieRegex(m: HeaderMatch): string {
           : '.*';
   return `^(.*?;\\s*)?${name}=${value}$`;
 }
+
+export function headerRouteObject(
+  vs: ParsedVirtualService,
+  managedRoutes: readonly string[],
+  route: { name: string; match: HeaderMatch[]; canaryHost: string },
+): Record<string, unknown> {
+  // Reuse the port and subset the managed routes already give the canary host, if any.
+  const known = vs.http
+    .filter((r) => r.name !== undefined && managedRoutes.includes(r.name))
+    .flatMap((r) => r.destinations)
+    .find((d) => d.host === route.canaryHost);
+  const destination: Record<string, unknown> = { host: route.canaryHost };
+  if (known?.subset !== undefined) destination.subset = known.subset;
+  if (known?.port !== undefined) destination.port = { number: known.port };
+  return { name: route.name, match: toIstioMatch(route.match), route: [{ destination }] };
+}
+
+/** The value at an RFC 6901 pointer, or undefined. */
+export function valueAt(obj: unknown, pointer: string): unknown {
+  let cur: unknown = obj;
+  for (const part of pointer.split('/').slice(1)) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** JSON with sorted keys, for comparing objects regardless of key order. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

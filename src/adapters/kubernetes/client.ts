@@ -11,6 +11,7 @@ import {
   type KubeConfig,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
+import { ClusterApiError } from '../../domain/errors.js';
 import { toClusterError } from './errors.js';
 import type { ResourceRef } from './resource-types.js';
 
@@ -133,7 +134,12 @@ export function createKubeClients(kc: KubeConfig, options: KubeClientsOptions = 
     if (type.group === '' && type.plural === 'events' && !status)
       return call(target, (o) => core.patchNamespacedEvent({ name, namespace, body }, o), callOpts);
     if (type.group === '')
-      throw new Error(`patch of core ${type.plural} is not supported by this adapter`);
+      return Promise.reject(
+        new ClusterApiError(
+          'Internal',
+          `patch of core ${type.plural} is not supported by this adapter`,
+        ),
+      );
     if (type.group === 'apps' && type.plural === 'deployments')
       return call(
         target,

@@ -85,3 +85,12 @@ export function collectionPath(type: ResourceType, namespace?: string): string {
   const ns = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${type.plural}`;
 }
+
+/** The metadata every object has, as far as keys are concerned. */
+export interface WithMeta {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string } | undefined;
+}
+
+export function keyOf(obj: WithMeta): ObjectKey {
+  return { namespace: obj.metadata?.namespace, name: obj.metadata?.name ?? '' };
+}

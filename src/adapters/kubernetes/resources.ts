@@ -1,4 +1,5 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import { deploymentAccess, serviceAccess } from './builtin-resources.js';
 import { SluiceError } from '../../domain/errors.js';
 import type { AnalysisRun, AnalysisTemplate, Rollout } from '../../domain/types.js';
 import type { CallOptions, JsonPatchOp, KubeClients } from './client.js';
@@ -10,9 +11,11 @@ import {
 } from './parsers.js';
 import {
   RESOURCE_TYPES,
+  keyOf,
   objectKeyString,
   type ObjectKey,
   type ResourceType,
+  type WithMeta,
 } from './resource-types.js';
 
 export interface ListOptions extends CallOptions {
@@ -88,14 +91,6 @@ export function createResources(clients: KubeClients): Resources {
     deployments: deploymentAccess(clients),
     services: serviceAccess(clients),
   };
-}
-
-interface WithMeta {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string } | undefined;
-}
-
-function keyOf(obj: WithMeta): ObjectKey {
-  return { namespace: obj.metadata?.namespace, name: obj.metadata?.name ?? '' };
 }
 
 /** Parses list items one by one, so one bad object does not hide the others. */
@@ -226,151 +221,6 @@ export function customResource<T extends WithMeta>(
           type.namespaced
             ? custom.deleteNamespacedCustomObject({ ...gvp, namespace: ns(key), name: key.name }, o)
             : custom.deleteClusterCustomObject({ ...gvp, name: key.name }, o),
-        opts,
-      );
-    },
-  };
-}
-
-function deploymentAccess(clients: KubeClients): DeploymentAccess {
-  const { apps } = clients;
-  const type = RESOURCE_TYPES.deployment;
-  const t = (verb: 'get' | 'list' | 'create' | 'update' | 'delete', key?: ObjectKey) => ({
-    verb,
-    kind: type.kind,
-    namespace: key?.namespace,
-    name: key?.name,
-  });
-  const ns = (key: ObjectKey): string => key.namespace ?? '';
-  const patchMerge = async (key: ObjectKey, body: unknown, opts?: CallOptions) =>
-    (await clients.patchMerge({ ...key, type }, body, opts)) as V1Deployment;
-  return {
-    type,
-    get: (key, opts) =>
-      clients.call(
-        t('get', key),
-        (o) => apps.readNamespacedDeployment({ name: key.name, namespace: ns(key) }, o),
-        opts,
-      ),
-    async list(opts = {}) {
-      const { namespace, labelSelector } = opts;
-      const list = await clients.call(
-        { verb: 'list', kind: type.kind, namespace },
-        (o) =>
-          namespace
-            ? apps.listNamespacedDeployment({ namespace, labelSelector }, o)
-            : apps.listDeploymentForAllNamespaces({ labelSelector }, o),
-        opts,
-      );
-      return {
-        items: list.items,
-        invalid: [],
-        resourceVersion: list.metadata?.resourceVersion ?? '',
-      };
-    },
-    create: (obj, opts) =>
-      clients.call(
-        t('create', keyOf(obj)),
-        (o) => apps.createNamespacedDeployment({ namespace: ns(keyOf(obj)), body: obj }, o),
-        opts,
-      ),
-    update: (obj, opts) =>
-      clients.call(
-        t('update', keyOf(obj)),
-        (o) =>
-          apps.replaceNamespacedDeployment(
-            { name: keyOf(obj).name, namespace: ns(keyOf(obj)), body: obj },
-            o,
-          ),
-        opts,
-      ),
-    updateStatus: (obj, opts) =>
-      clients.call(
-        t('update', keyOf(obj)),
-        (o) =>
-          apps.replaceNamespacedDeploymentStatus(
-            { name: keyOf(obj).name, namespace: ns(keyOf(obj)), body: obj },
-            o,
-          ),
-        opts,
-      ),
-    patchMerge,
-    patchJson: async (key, ops, opts) =>
-      (await clients.patchJson({ ...key, type }, ops, opts)) as V1Deployment,
-    patchStatusMerge: async (key, body, opts) =>
-      (await clients.patchMerge({ ...key, type }, body, {
-        ...opts,
-        subresource: 'status',
-      })) as V1Deployment,
-    scale: (key, replicas, opts) => patchMerge(key, { spec: { replicas } }, opts),
-    async delete(key, opts) {
-      await clients.call(
-        t('delete', key),
-        (o) => apps.deleteNamespacedDeployment({ name: key.name, namespace: ns(key) }, o),
-        opts,
-      );
-    },
-  };
-}
-
-function serviceAccess(clients: KubeClients): ResourceAccess<V1Service> {
-  const { core } = clients;
-  const type = RESOURCE_TYPES.service;
-  const t = (verb: 'get' | 'list' | 'create' | 'update' | 'delete', key?: ObjectKey) => ({
-    verb,
-    kind: type.kind,
-    namespace: key?.namespace,
-    name: key?.name,
-  });
-  const ns = (key: ObjectKey): string => key.namespace ?? '';
-  return {
-    type,
-    get: (key, opts) =>
-      clients.call(
-        t('get', key),
-        (o) => core.readNamespacedService({ name: key.name, namespace: ns(key) }, o),
-        opts,
-      ),
-    async list(opts = {}) {
-      const { namespace, labelSelector } = opts;
-      const list = await clients.call(
-        { verb: 'list', kind: type.kind, namespace },
-        (o) =>
-          namespace
-            ? core.listNamespacedService({ namespace, labelSelector }, o)
-            : core.listServiceForAllNamespaces({ labelSelector }, o),
-        opts,
-      );
-      return {
-        items: list.items,
-        invalid: [],
-        resourceVersion: list.metadata?.resourceVersion ?? '',
-      };
-    },
-    create: (obj, opts) =>
-      clients.call(
-        t('create', keyOf(obj)),
-        (o) => core.createNamespacedService({ namespace: ns(keyOf(obj)), body: obj }, o),
-        opts,
-      ),
-    update: (obj, opts) =>
-      clients.call(
-        t('update', keyOf(obj)),
-        (o) =>
-          core.replaceNamespacedService(
-            { name: keyOf(obj).name, namespace: ns(keyOf(obj)), body: obj },
-            o,
-          ),
-        opts,
-      ),
-    patchMerge: async (key, body, opts) =>
-      (await clients.patchMerge({ ...key, type }, body, opts)) as V1Service,
-    patchJson: async (key, ops, opts) =>
-      (await clients.patchJson({ ...key, type }, ops, opts)) as V1Service,
-    async delete(key, opts) {
-      await clients.call(
-        t('delete', key),
-        (o) => core.deleteNamespacedService({ name: key.name, namespace: ns(key) }, o),
         opts,
       );
     },
