@@ -174,6 +174,18 @@ describe('informer against the sandbox API server', () => {
     expect(inf.invalid('demo', 'bad')?.error).to.be.instanceOf(InvalidSpecError);
   });
 
+  it('re-announces every cached key at the resync interval', async () => {
+    await res.services.create(service('steady'));
+    const inf = track(
+      createInformer(clients, res.services, { parse: parseServiceObject, resyncMs: 100 }),
+    );
+    const keys: string[] = [];
+    inf.onChange((k) => keys.push(k));
+    await inf.start();
+    await eventually('three announcements', () => keys.length >= 3);
+    expect(new Set(keys)).to.deep.equal(new Set(['demo/steady']));
+  });
+
   it('keeps retrying with backoff while the API server is down, then catches up', async () => {
     const inf = track(
       createInformer(clients, res.services, {
