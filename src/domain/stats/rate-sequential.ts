@@ -13,7 +13,8 @@ import type { ComparisonResult, Decision } from './result.js';
 // summed over looks it is a martingale with mean 1 under the null; an average of such
 // martingales over a grid of alternatives (the mixture) is one too, so by Ville's inequality
 // P(the mixture ever reaches 1/alpha) <= alpha. We fail when it does; the always-valid p-value
-// is min(1, 1 / the largest mixture value seen so far).
+// is min(1, 1 / the largest mixture value seen so far). Capping what one look may add (each
+// look's factor becomes min(LR, c)) keeps the mean at most 1, so the bound still holds.
 //
 // Worked example (a test in test/unit/stats/rate-sequential.test.ts): one look, 1000 requests and
 // 20 errors on the canary, 1000 requests and 10 errors on the baseline, a single alternative
@@ -27,7 +28,15 @@ export interface RateTestOptions {
   ratios?: readonly number[];
   /** The null is "ratio <= margin". Default 1 (any increase counts). */
   margin?: number;
+  /**
+   * Most evidence (log likelihood ratio, per alternative) one look may add. Default
+   * log(1/alpha)/2.5: no interval (a slow pod, a cold cache, a GC pause on one side) can fail
+   * a canary on its own, nor can two; it takes at least three. Infinity turns the cap off.
+   */
+  maxLogEvidencePerLook?: number;
 }
+
+export const DEFAULT_ALPHA = 0.005;
 
 export const DEFAULT_RATE_RATIOS = [1.25, 1.5, 2, 3, 5] as const;
 
@@ -73,6 +82,7 @@ export function updateRateTest(
 ): RateTestState {
   const ratios = options.ratios ?? DEFAULT_RATE_RATIOS;
   const margin = options.margin ?? 1;
+  const cap = options.maxLogEvidencePerLook ?? Math.log(1 / (options.alpha ?? DEFAULT_ALPHA)) / 2.5;
   const { canaryTotal: nc, canaryEvents: xc, baselineTotal: nb, baselineEvents: xb } = look;
   const next: RateTestState = {
     ...state,
@@ -89,7 +99,7 @@ export function updateRateTest(
     ratios.forEach((rho, i) => {
       const theta1 = (rho * margin * nc) / (rho * margin * nc + nb);
       const step = xc * Math.log(theta1 / theta0) + xb * Math.log((1 - theta1) / (1 - theta0));
-      next.logLikelihoodRatios[i] = (next.logLikelihoodRatios[i] ?? 0) + step;
+      next.logLikelihoodRatios[i] = (next.logLikelihoodRatios[i] ?? 0) + Math.min(step, cap);
     });
   }
   next.maxLogMixture = Math.max(state.maxLogMixture, logMeanExp(next.logLikelihoodRatios));
@@ -104,7 +114,7 @@ export function judgeRateTest(
   state: RateTestState,
   options: RateTestOptions & { final?: boolean } = {},
 ): ComparisonResult {
-  const alpha = options.alpha ?? 0.005;
+  const alpha = options.alpha ?? DEFAULT_ALPHA;
   const statistic = logMeanExp(state.logLikelihoodRatios);
   const pValue = Math.min(1, Math.exp(-state.maxLogMixture));
   const failed = pValue <= alpha;

@@ -8,6 +8,7 @@ export interface Random {
   poisson(mean: number): number;
   gamma(shape: number): number;
   beta(a: number, b: number): number;
+  binomial(n: number, p: number): number;
 }
 
 /** sfc32 (Chris Doty-Humphrey's small fast counter generator), seeded from one integer. */
@@ -105,5 +106,5 @@ export function createRandom(seed: number): Random {
     return x / (x + gamma(b2));
   };
 
-  return { uniform: next, normal, poisson, gamma, beta };
+  return { uniform: next, normal, poisson, gamma, beta, binomial };
 }

@@ -5,11 +5,15 @@ import {
   updateRateTest,
   type RateLook,
   type RateTestOptions,
+  type RateTestState,
 } from '../../../src/domain/stats/index.js';
 import { createRandom } from '../../bench/decision-quality/random.js';
 
 function run(looks: RateLook[], options: RateTestOptions = {}) {
-  return looks.reduce((s, look) => updateRateTest(s, look, options), initRateTest(options));
+  return looks.reduce<RateTestState>(
+    (s, look) => updateRateTest(s, look, options),
+    initRateTest(options),
+  );
 }
 
 describe('rate mSPRT (canary error rate against baseline)', () => {
@@ -56,6 +60,15 @@ describe('rate mSPRT (canary error rate against baseline)', () => {
     expect(r.decision).to.equal('fail');
     expect(r.pValue).to.be.below(0.005);
     expect(r.statistic).to.be.at.least(r.bound as number);
+  });
+
+  it('needs at least three looks of evidence: one or two extreme intervals cannot fail a canary', () => {
+    const spike = { canaryTotal: 1000, canaryEvents: 300, baselineTotal: 1000, baselineEvents: 10 };
+    expect(judgeRateTest(run([spike, spike])).decision).to.equal('continue');
+    expect(judgeRateTest(run([spike, spike, spike])).decision).to.equal('fail');
+    // Without the cap one interval is enough.
+    const uncapped = { maxLogEvidencePerLook: Infinity };
+    expect(judgeRateTest(run([spike], uncapped), uncapped).decision).to.equal('fail');
   });
 
   it('keeps its always-valid p-value at the smallest seen, even when later looks look healthy', () => {
