@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { chown, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -137,6 +138,12 @@ function instance(p: {
 }): PostgresInstance {
   const host = '127.0.0.1';
   let stopped: Promise<void> | undefined;
+  // Safety net if our process exits without stop(): immediate shutdown, remove the files.
+  const onExit = (): void => {
+    if (p.child.exitCode === null && p.child.signalCode === null) process.kill(p.pid, 'SIGQUIT');
+    rmSync(p.dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const sql = (database: string, command: string): Promise<string> =>
     run(
       join(p.bin, 'psql'),
@@ -175,6 +182,7 @@ function instance(p: {
     },
     stop() {
       stopped ??= (async () => {
+        process.off('exit', onExit);
         await stopChild(p.child, p.pid);
         await rm(p.dir, { recursive: true, force: true });
       })();

@@ -4,6 +4,8 @@
 // ({"event":"listening","port":N,...timings} or {"event":"failed","message":...}); Unleash's own logs go
 // to stderr; SIGTERM stops the server and closes its database pool before exiting.
 
+import type { LogProvider } from 'unleash-server';
+
 interface RunnerConfig {
   db: { host: string; port: number; user: string; password: string; database: string };
   port: number;
@@ -14,13 +16,9 @@ interface RunnerConfig {
 
 const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-function stderrLogger(
-  min: RunnerConfig['logLevel'],
-): (
-  category: string,
-) => Record<(typeof LEVELS)[number], (msg: unknown, ...args: unknown[]) => void> {
+function stderrLogger(min: RunnerConfig['logLevel']): LogProvider {
   const minIndex = LEVELS.indexOf(min);
-  return (category) => {
+  return (category = 'unleash') => {
     const write =
       (level: (typeof LEVELS)[number]) =>
       (msg: unknown, ...args: unknown[]): void => {
@@ -47,7 +45,7 @@ async function main(): Promise<void> {
   if (raw === undefined) throw new Error('SLUICE_UNLEASH_CONFIG is not set');
   const config = JSON.parse(raw) as RunnerConfig;
   const t0 = Date.now();
-  const { start } = await import('unleash-server');
+  const { start, ApiTokenType } = await import('unleash-server');
   const importMs = Date.now() - t0;
   const unleash = await start({
     db: { ...config.db, ssl: false, pool: { min: 0, max: 10 } },
@@ -63,21 +61,21 @@ async function main(): Promise<void> {
           environment: '*',
           projects: ['*'],
           secret: config.adminToken,
-          type: 'admin',
+          type: ApiTokenType.ADMIN,
           tokenName: 'sluice-admin',
         },
         {
           environment: 'development',
           projects: ['default'],
           secret: config.clientToken,
-          type: 'backend',
+          type: ApiTokenType.BACKEND,
           tokenName: 'sluice-client',
         },
       ],
     },
     versionCheck: { enable: false },
     getLogger: stderrLogger(config.logLevel),
-  } as Parameters<typeof start>[0]);
+  });
   const address = unleash.server?.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   let stopping = false;

@@ -72,7 +72,15 @@ export async function startUnleash(options: StartUnleashOptions): Promise<Unleas
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('unleash-server did not start (no pid)');
-  const stop = once(() => stopChild(child, pid));
+  // Safety net if our process exits without stop(): never leave a server running.
+  const onExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+  };
+  process.once('exit', onExit);
+  const stop = once(async () => {
+    process.off('exit', onExit);
+    await stopChild(child, pid);
+  });
   try {
     const { port, timings } = await waitListening(
       child,
@@ -129,22 +137,21 @@ function waitListening(
     };
     const onData = (chunk: Buffer): void => {
       stdout += chunk.toString();
-      const nl = stdout.indexOf('\n');
-      if (nl < 0) return;
-      const line = JSON.parse(stdout.slice(0, nl)) as {
-        event: string;
-        port?: number;
-        message?: string;
-        importMs?: number;
-        startMs?: number;
-      };
-      if (line.event === 'listening' && typeof line.port === 'number') {
-        cleanup();
-        resolve({
-          port: line.port,
-          timings: { importMs: line.importMs ?? 0, startMs: line.startMs ?? 0 },
-        });
-      } else fail(line.message ?? `unexpected runner line ${stdout.slice(0, nl)}`);
+      let nl: number;
+      while ((nl = stdout.indexOf('\n')) >= 0) {
+        const line = runnerLine(stdout.slice(0, nl));
+        stdout = stdout.slice(nl + 1);
+        if (line?.event === 'listening' && typeof line.port === 'number') {
+          cleanup();
+          resolve({
+            port: line.port,
+            timings: { importMs: line.importMs ?? 0, startMs: line.startMs ?? 0 },
+          });
+          return;
+        }
+        if (line?.event === 'failed') return fail(line.message ?? 'failed to start');
+        // Anything else on stdout is not ours (a dependency printing); ignore it.
+      }
     };
     const onExit = (code: number | null): void => fail(`exited with ${code} while starting`);
     const onAbort = (): void => fail('start aborted');
@@ -160,6 +167,23 @@ function waitListening(
     child.once('exit', onExit);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+interface RunnerLine {
+  event: string;
+  port?: number;
+  message?: string;
+  importMs?: number;
+  startMs?: number;
+}
+
+function runnerLine(text: string): RunnerLine | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && 'event' in v ? (v as RunnerLine) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function stopChild(child: ChildProcess, pid: number): Promise<void> {
