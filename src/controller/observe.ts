@@ -3,11 +3,11 @@ import { pendingCommands } from '../domain/commands.js';
 import { InvalidSpecError, ResourceNotFoundError, errorMessage } from '../domain/errors.js';
 import type { Observed, RunState, SpecProblem } from '../domain/rollout/model.js';
 import { resolveTemplates } from '../domain/templates.js';
+import { lastMeasurementOf } from '../domain/analysis.js';
 import type {
   AnalysisRef,
   AnalysisRun,
   AnalysisTemplate,
-  LastMeasurement,
   MetricSpec,
   Rollout,
 } from '../domain/types.js';
@@ -104,32 +104,16 @@ async function readRun(
 
 export function runState(run: AnalysisRun): RunState {
   const byName = new Map(run.spec.metrics.map((m) => [m.name, m]));
-  const measurements: LastMeasurement[] = [];
-  for (const result of run.status?.metricResults ?? []) {
-    const last = result.measurements[result.measurements.length - 1];
-    if (!last) continue;
-    const metric = byName.get(result.name);
-    const m: LastMeasurement = { metric: result.name, phase: last.phase, at: last.finishedAt };
-    if (last.value !== undefined) m.value = last.value;
-    const condition = describeConditions(metric);
-    if (condition) m.condition = condition;
-    if (last.message !== undefined) m.message = last.message;
-    measurements.push(m);
-  }
+  const measurements = (run.status?.metricResults ?? []).flatMap((r) => {
+    const last = lastMeasurementOf(r, byName.get(r.name));
+    return last ? [last] : [];
+  });
   return {
     name: run.metadata.name,
     phase: run.status?.phase ?? 'Pending',
     message: run.status?.message,
     measurements,
   };
-}
-
-function describeConditions(metric: MetricSpec | undefined): string | undefined {
-  if (!metric) return undefined;
-  const parts: string[] = [];
-  if (metric.successCondition) parts.push(`success: ${metric.successCondition}`);
-  if (metric.failureCondition) parts.push(`failure: ${metric.failureCondition}`);
-  return parts.length ? parts.join('; ') : undefined;
 }
 
 /** Semantic checks plus the analysis templates each step names, resolved with their arguments. */

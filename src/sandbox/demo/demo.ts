@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { AnalysisRun, Rollout, RouteWeights } from '../../domain/types.js';
+import type { AnalysisRun, Rollout } from '../../domain/types.js';
 import type { Logger } from '../../logging.js';
 import { startLoad, type RunningLoad } from '../load.js';
 import { startStack, type Stack } from './stack.js';
@@ -27,6 +27,8 @@ export interface DemoOptions {
   print: (line: string) => void;
   /** Per release. Default 150 s. */
   releaseTimeoutMs?: number;
+  /** Aborting stops the demo; everything it started is stopped before runDemo returns. */
+  signal?: AbortSignal;
 }
 
 const NS = 'demo';
@@ -72,7 +74,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     print(`initialized: ${NAME}-primary serves the stable version v1`);
     const rollouts: RolloutSummary[] = [];
     for (const release of RELEASES) {
-      rollouts.push(await runRelease(stack, release, print, o.releaseTimeoutMs ?? 150_000));
+      rollouts.push(
+        await runRelease(stack, release, print, o.releaseTimeoutMs ?? 150_000, o.signal),
+      );
     }
     const ok = rollouts.every((r, i) => r.outcome === RELEASES[i]?.expect);
     const stats = load.stats();
@@ -110,6 +114,7 @@ async function runRelease(
   release: Release,
   print: (line: string) => void,
   timeoutMs: number,
+  signal: AbortSignal | undefined,
 ): Promise<RolloutSummary> {
   const started = Date.now();
   const before = rollout(stack)?.status?.stableRevision;
@@ -124,6 +129,7 @@ async function runRelease(
   let backToStableAt: number | undefined;
   let lastLine = '';
   for (;;) {
+    signal?.throwIfAborted();
     if (Date.now() - started > timeoutMs)
       throw new Error(`release ${release.version} did not finish within ${timeoutMs / 1000}s`);
     const r = rollout(stack);
@@ -221,9 +227,15 @@ async function setEnv(stack: Stack, env: Record<string, string>): Promise<void> 
   }
 }
 
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(
+  cond: () => boolean,
+  timeoutMs: number,
+  what: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
+    signal?.throwIfAborted();
     if (Date.now() > end)
       throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
     await sleep(POLL_MS);
@@ -233,5 +245,3 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-export type { RouteWeights };

@@ -10,7 +10,7 @@ async function main(): Promise<number> {
   const print = (line: string): void => {
     (json ? process.stderr : process.stdout).write(`${line}\n`);
   };
-  const result = await runDemo({ logger, print });
+  const result = await runDemo({ logger, print, signal: stop.signal });
   if (json) {
     process.stdout.write(`${JSON.stringify({ rollouts: result.rollouts })}\n`);
   } else {
@@ -34,13 +34,11 @@ async function main(): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
-let stopping = false;
+const stop = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`demo: ${sig}, stopping\n`);
-    process.exitCode = 130;
+    process.stderr.write(`demo: ${sig}, stopping everything it started\n`);
+    stop.abort(new Error(`interrupted by ${sig}`));
   });
 }
 

@@ -19,7 +19,7 @@ export function describeProgress(r: Rollout | undefined, canaryWeight: number): 
           : Number.isFinite(value)
             ? Number(value.toFixed(4)).toString()
             : String(value);
-      return `${m.metric}=${shown} (${m.condition ?? 'no condition'}) ${m.phase}`;
+      return `${m.metric}=${shown} ${m.phase}${m.condition ? ` (${m.condition})` : ''}`;
     })
     .join(', ');
   const why =
