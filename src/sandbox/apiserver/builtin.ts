@@ -1,6 +1,7 @@
 // The built-in resources the sandbox serves, with the defaulting and validation that
 // kube-apiserver applies to them (only the parts Sluice and kubectl can observe).
 import { validateVirtualService } from './istio.js';
+import { ApiStatusError } from './status.js';
 import { selectorToString, parseLabelSelector } from './selectors.js';
 import { isObject, type Cause, type KubeObject, type ResourceDef, type Schema } from './types.js';
 
@@ -10,14 +11,12 @@ const open = (properties: Record<string, Schema> = {}): Schema => ({
   'x-kubernetes-preserve-unknown-fields': true,
 });
 
-const MICRO_TIME = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$';
-
 const LEASE_SCHEMA: Schema = open({
   spec: open({
     holderIdentity: { type: 'string', nullable: true },
     leaseDurationSeconds: { type: 'integer', minimum: 1, nullable: true },
-    acquireTime: { type: 'string', pattern: MICRO_TIME, nullable: true },
-    renewTime: { type: 'string', pattern: MICRO_TIME, nullable: true },
+    acquireTime: { type: 'string', nullable: true },
+    renewTime: { type: 'string', nullable: true },
     leaseTransitions: { type: 'integer', minimum: 0, nullable: true },
   }),
 });
@@ -56,6 +55,23 @@ const VIRTUAL_SERVICE_SCHEMA: Schema = open({
     http: { type: 'array', items: open() },
   }),
 });
+
+/** metav1.MicroTime only parses RFC 3339 with exactly six fractional digits. */
+const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
+
+function decodeLease(obj: KubeObject): void {
+  const spec = isObject(obj['spec']) ? obj['spec'] : {};
+  for (const field of ['acquireTime', 'renewTime']) {
+    const v = spec[field];
+    if (typeof v === 'string' && !MICRO_TIME.test(v)) {
+      throw new ApiStatusError(
+        400,
+        `Lease in version "v1" cannot be handled as a Lease: parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05.000000Z07:00": spec.${field} must be a MicroTime with six fractional digits`,
+        'BadRequest',
+      );
+    }
+  }
+}
 
 function getMap(obj: Record<string, unknown>, key: string): Record<string, unknown> {
   const v = obj[key];
@@ -229,6 +245,7 @@ export function builtinResources(): ResourceDef[] {
       plural: 'leases',
       kind: 'Lease',
       versions: [{ name: 'v1', schema: LEASE_SCHEMA, printerColumns: [] }],
+      applyDefaults: decodeLease,
     }),
     base({ group: 'events.k8s.io', plural: 'events', kind: 'Event', shortNames: ['ev'] }),
     base({

@@ -3,13 +3,14 @@
 import type { ServerContext, Target, WriteOptions, WriteResult } from './context.js';
 import { finalizersOf, resourceVersionOf, rfc3339, toExternal, uidOf } from './objects.js';
 import { nameOf, namespaceOf } from './store.js';
-import { badRequest, conflict, successStatus } from './status.js';
+import { ApiStatusError, badRequest, conflict, successStatus } from './status.js';
 import { existingOrNotFound } from './write.js';
 import { isObject, metadataOf, resourceKey, type KubeObject, type ResourceDef } from './types.js';
 
 export const PROPAGATION_POLICIES = ['Background', 'Foreground', 'Orphan'] as const;
 export type PropagationPolicy = (typeof PROPAGATION_POLICIES)[number];
 
+const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 const CRD_KEY = 'customresourcedefinitions.apiextensions.k8s.io';
 
 function parsePolicy(body: Record<string, unknown>, query: URLSearchParams): PropagationPolicy {
@@ -60,6 +61,14 @@ export function deleteObject(
       t.def.group,
       name,
       `Precondition failed: UID in precondition: ${pre['uid']}, UID in object meta: ${uidOf(existing)}`,
+    );
+  }
+  if (resourceKey(t.def) === 'namespaces' && PROTECTED_NAMESPACES.includes(name)) {
+    throw new ApiStatusError(
+      403,
+      `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+      'Forbidden',
+      { name, kind: 'namespaces' },
     );
   }
   const policy = parsePolicy(options, query);

@@ -90,7 +90,7 @@ export interface ResourceDef {
   preserveUnknown: boolean;
   /** Extra checks (admission webhooks, built-in validation) run after the schema. */
   validate?: (obj: KubeObject) => Cause[];
-  /** Built-in defaulting, run before validation. */
+  /** Built-in decoding checks (may throw 400) and defaulting, run before validation. */
   applyDefaults?: (obj: KubeObject) => void;
   /** Set for resources created from a CRD: the CRD's name. */
   crdName?: string;
