@@ -7,9 +7,9 @@ import {
 } from '../../../src/domain/stats/index.js';
 import type { Look, TrafficModel } from './generator.js';
 
-// The three ways of judging a canary that the benchmark compares.
-// TODO(bench-location): the location mSPRT (stats/location-sequential.ts) is not benchmarked here. Each sees the same looks and
+// The three ways of judging a canary that the benchmark compares. Each sees the same looks and
 // answers, after each one, whether to roll back now.
+// TODO(bench-location): the location mSPRT (stats/location-sequential.ts) is not benchmarked here.
 
 export interface Decider {
   readonly name: string;
