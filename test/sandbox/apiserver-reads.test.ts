@@ -16,7 +16,11 @@ const NS = 'reads';
 const names = (l: ListResult): string[] => l.items.map((i) => String(i.metadata['name']));
 
 /** Opens a watch through client-node and collects its events until stopped. */
-async function collect(sb: Sandbox, path: string, query: Record<string, unknown>) {
+async function collect(
+  sb: Sandbox,
+  path: string,
+  query: Record<string, string | number | boolean>,
+) {
   const events: Seen[] = [];
   let ended = false;
   let endError: unknown;
