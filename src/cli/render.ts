@@ -1,0 +1,111 @@
+import { stringify as toYaml } from 'yaml';
+import type { RolloutSummary } from '../api/view.js';
+
+// How the CLI prints rollouts: a table for people, JSON or YAML for scripts, and the live
+// view of `watch` (a bar that redraws in a terminal, one plain line per change when piped).
+
+export const OUTPUTS = ['table', 'json', 'yaml'] as const;
+export type Output = (typeof OUTPUTS)[number];
+
+export function isOutput(v: string): v is Output {
+  return (OUTPUTS as readonly string[]).includes(v);
+}
+
+export function formatData(value: unknown, output: Exclude<Output, 'table'>): string {
+  switch (output) {
+    case 'json':
+      return JSON.stringify(value, null, 2) + '\n';
+    case 'yaml':
+      return toYaml(value);
+    default: {
+      const never: never = output;
+      return String(never);
+    }
+  }
+}
+
+function stepText(r: RolloutSummary): string {
+  if (r.step.index === null) return '-';
+  return `${r.step.index + 1}/${r.step.total}`;
+}
+
+function weightText(r: RolloutSummary): string {
+  return r.weights ? `${r.weights.stable}/${r.weights.canary}` : '-';
+}
+
+export function rolloutTable(items: RolloutSummary[]): string {
+  const rows = [
+    ['NAMESPACE', 'NAME', 'STRATEGY', 'PHASE', 'STEP', 'WEIGHTS(S/C)', 'CANARY'],
+    ...items.map((r) => [
+      r.namespace,
+      r.name,
+      r.strategy,
+      r.phase,
+      stepText(r),
+      weightText(r),
+      r.revisions.canary ?? '-',
+    ]),
+  ];
+  const widths =
+    rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+export function rolloutDetail(r: RolloutSummary): string {
+  const lines = [
+    `Name:       ${r.namespace}/${r.name}`,
+    `Strategy:   ${r.strategy}`,
+    `Phase:      ${r.phase}${r.reason ? ` (${r.reason})` : ''}`,
+    ...(r.message ? [`Message:    ${r.message}`] : []),
+    `Step:       ${stepText(r)}${r.step.description ? `  ${r.step.description}` : ''}`,
+    `Weights:    stable ${r.weights?.stable ?? '-'} / canary ${r.weights?.canary ?? '-'}`,
+    `Revisions:  stable ${r.revisions.stable ?? '-'} / canary ${r.revisions.canary ?? '-'}`,
+  ];
+  if (r.measurements.length > 0) {
+    lines.push('Measurements:');
+    for (const m of r.measurements) lines.push(`  ${measurementText(m)}`);
+  }
+  if (r.pendingCommands.length > 0)
+    lines.push(`Pending:    ${r.pendingCommands.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+  if (r.conditions.length > 0) {
+    lines.push('Conditions:');
+    for (const c of r.conditions) lines.push(`  ${c.type}=${c.status} ${c.reason}: ${c.message}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function measurementText(m: RolloutSummary['measurements'][number]): string {
+  const value = m.value
+    ? m.value.map((v) => String(Number(v.toPrecision(6)))).join(',')
+    : 'no value';
+  return `${m.metric}: ${value}${m.threshold ? ` vs ${m.threshold}` : ''} -> ${m.phase}`;
+}
+
+export function progressBar(canary: number, width = 30): string {
+  const filled = Math.round((Math.max(0, Math.min(100, canary)) / 100) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(canary).padStart(3)}%`;
+}
+
+/** One line for piped output; the caller prints it only when it changed. */
+export function watchLine(r: RolloutSummary): string {
+  const ms = r.measurements.map(measurementText).join('; ');
+  return `${r.phase} step=${stepText(r)} weights=${weightText(r)}${ms ? ` ${ms}` : ''}`;
+}
+
+/** The block a terminal redraws in place. */
+export function watchFrame(r: RolloutSummary): string[] {
+  return [
+    `${r.namespace}/${r.name}  ${r.phase}${r.reason ? ` (${r.reason})` : ''}  step ${stepText(r)}${r.step.description ? `: ${r.step.description}` : ''}`,
+    `canary ${progressBar(r.weights?.canary ?? 0)}`,
+    ...r.measurements.map((m) => `  ${measurementText(m)}`),
+  ];
+}
