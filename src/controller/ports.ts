@@ -1,31 +1,7 @@
-import type { HeaderMatch, RouteWeights } from '../domain/types.js';
-
 // The seams the controller needs. Adapters implement them (adapters/istio, adapters/kubernetes,
 // adapters/prometheus, adapters/unleash); tests can run the controller against the sandbox.
 
-export interface RouteRef {
-  namespace: string;
-  virtualService: string;
-  routes: string[];
-}
-
-export interface RouteRead {
-  resourceVersion: string;
-  routes: RouteWeights[];
-  /** Names of the HTTP routes present in the VirtualService (to see a managed header route). */
-  routeNames?: string[] | undefined;
-}
-
-export interface TrafficRouter {
-  read(ref: RouteRef, opts?: { signal?: AbortSignal }): Promise<RouteRead>;
-  write(ref: RouteRef, routes: RouteWeights[], opts?: { signal?: AbortSignal }): Promise<void>;
-  setHeaderRoute(
-    ref: RouteRef,
-    route: { name: string; match: HeaderMatch[]; canaryHost: string },
-    opts?: { signal?: AbortSignal },
-  ): Promise<void>;
-  removeHeaderRoute(ref: RouteRef, name: string, opts?: { signal?: AbortSignal }): Promise<void>;
-}
+export type { TrafficRouter, VirtualServiceRef as RouteRef } from '../adapters/istio/router.js';
 
 export interface EventSink {
   record(
@@ -57,6 +33,4 @@ export interface Clock {
   now(): number;
 }
 
-export function headerRouteName(rollout: string): string {
-  return `sluice-${rollout}-header`;
-}
+export { headerRouteName } from '../adapters/istio/router.js';

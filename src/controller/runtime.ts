@@ -1,14 +1,12 @@
-import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createKubeClients, type KubeClients } from '../adapters/kubernetes/client.js';
 import { KubeEventRecorder } from '../adapters/kubernetes/events.js';
-import { createInformer, type Informer } from '../adapters/kubernetes/informer.js';
+import { createControllerInformers } from '../adapters/kubernetes/informer.js';
 import { LeaderElector } from '../adapters/kubernetes/lease.js';
-import { parseAnalysisRunObject, parseRolloutObject } from '../adapters/kubernetes/parsers.js';
 import { createResources, type Resources } from '../adapters/kubernetes/resources.js';
 import { IstioRouter } from '../adapters/istio/router.js';
 import { createPrometheusProvider } from '../adapters/prometheus/provider.js';
 import type { MetricProvider } from '../domain/provider.js';
-import type { AnalysisRun, Rollout } from '../domain/types.js';
 import type { Logger } from '../logging.js';
 import { Controller } from './controller.js';
 import type { FlagPort } from './ports.js';
@@ -50,18 +48,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     concurrency: o.concurrency,
     resyncMs: o.resyncMs,
   });
-  const rollouts: Informer<Rollout> = createInformer(clients, resources.rollouts, {
-    parse: parseRolloutObject,
-    namespace: o.namespace,
-    logger: o.logger,
-  });
-  const deployments: Informer<V1Deployment> = createInformer(clients, resources.deployments, {
-    parse: (raw) => raw as V1Deployment,
-    namespace: o.namespace,
-    logger: o.logger,
-  });
-  const runs: Informer<AnalysisRun> = createInformer(clients, resources.analysisRuns, {
-    parse: parseAnalysisRunObject,
+  const {
+    rollouts,
+    deployments,
+    analysisRuns: runs,
+  } = createControllerInformers(clients, resources, {
     namespace: o.namespace,
     logger: o.logger,
   });

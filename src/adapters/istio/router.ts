@@ -33,6 +33,8 @@ export interface RouteSnapshot {
   resourceVersion: string;
   /** In the order of `ref.routes`; weights as Istio applies them (a lone destination is 100). */
   routes: RouteWeights[];
+  /** The names of every HTTP route in the VirtualService, in order (to see a header route). */
+  routeNames: string[];
 }
 
 export interface HeaderRoute {
@@ -91,6 +93,7 @@ export class IstioRouter implements TrafficRouter {
         route: name,
         destinations: effectiveWeights(findRoute(vs, name, ref)),
       })),
+      routeNames: vs.http.flatMap((r) => (r.name === undefined ? [] : [r.name])),
     };
   }
 
