@@ -243,6 +243,84 @@ describe('UnleashAdmin (real unleash-server)', function () {
     expect((await admin.getFlag(ref('checkout-v2'))).rollout?.percent).to.equal(75);
   });
 
+  describe('against a server that answers badly', () => {
+    let stub: Server;
+    // What the stub says for the environment view and for the strategies list.
+    let answer = { status: 200, env: '{"enabled":true}', strategies: '[]' };
+    before(async () => {
+      stub = createServer((req, res) => {
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(req.url?.endsWith('/strategies') ? answer.strategies : answer.env);
+      });
+      await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    });
+    after(
+      () =>
+        new Promise<void>((resolve) => {
+          stub.closeAllConnections();
+          stub.close(() => resolve());
+        }),
+    );
+
+    const env = '{"enabled":true}';
+    const cases = [
+      {
+        title: 'a 5xx is a retriable server error',
+        status: 503,
+        env: '',
+        strategies: '',
+        reason: 'server',
+      },
+      {
+        title: 'a body that is not JSON is malformed',
+        status: 200,
+        env: '<html>',
+        strategies: '[]',
+        reason: 'malformed',
+      },
+      {
+        title: 'an environment without enabled is malformed',
+        status: 200,
+        env: '{}',
+        strategies: '[]',
+        reason: 'malformed',
+      },
+      {
+        title: 'a strategy without an id is malformed',
+        status: 200,
+        env,
+        strategies: '[{"name":"flexibleRollout"}]',
+        reason: 'malformed',
+      },
+      {
+        title: 'a rollout that is not 0-100 is malformed',
+        status: 200,
+        env,
+        strategies: '[{"id":"s","name":"flexibleRollout","parameters":{"rollout":"abc"}}]',
+        reason: 'malformed',
+      },
+      {
+        title: 'a 400 is invalid and quotes what Unleash said',
+        status: 400,
+        env: '{"name":"ValidationError","message":"Request validation failed","details":[{"message":"rollout must be a string"}]}',
+        strategies:
+          '{"message":"Request validation failed","details":[{"message":"rollout must be a string"}]}',
+        reason: 'invalid',
+      },
+    ] as const;
+    for (const c of cases) {
+      it(c.title, async () => {
+        answer = { status: c.status, env: c.env, strategies: c.strategies };
+        const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+        const stubbed = new UnleashAdmin({ url, token: 't', timeoutMs: 2000 });
+        const err = await rejection(stubbed.getFlag(ref('x')));
+        expect(err.reason).to.equal(c.reason);
+        expect(err.retriable).to.equal(c.reason === 'server');
+        if (c.status === 400) expect(err.message).to.contain('rollout must be a string');
+      });
+    }
+  });
+
   describe('against a server that never answers', () => {
     let silent: Server;
     before(async () => {
