@@ -33,7 +33,19 @@ import {
 
 const PLURAL = 'rollouts';
 
+/** A watch-fed cache of Rollouts (the controller's Informer<Rollout> fits). */
+export interface RolloutReadCache {
+  get(namespace: string | undefined, name: string): Rollout | undefined;
+  list(namespace?: string): Rollout[];
+  hasSynced(): boolean;
+}
+
 export interface KubeBackendOptions {
+  /**
+   * Serves list/get from this cache once it has synced, so status reads cost no API call.
+   * Commands always re-read from the API server: their checks must see the newest version.
+   */
+  readCache?: RolloutReadCache;
   /** Per-call limit. Default 10,000 ms. */
   timeoutMs?: number;
   /** Write attempts on 409 before giving up. Default 20. */
@@ -45,15 +57,18 @@ export class KubeRolloutBackend implements RolloutBackend {
   private readonly apps: AppsV1Api;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
+  private readonly cache: RolloutReadCache | undefined;
 
   constructor(kubeConfig: KubeConfig, options: KubeBackendOptions = {}) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 20;
+    this.cache = options.readCache;
   }
 
   async list(namespace: string | undefined, signal?: AbortSignal): Promise<Rollout[]> {
+    if (this.cache?.hasSynced()) return this.cache.list(namespace);
     const opts = this.options(signal);
     const body: unknown = await call('list rollouts', () =>
       namespace === undefined
@@ -73,6 +88,15 @@ export class KubeRolloutBackend implements RolloutBackend {
   }
 
   async get(ref: RolloutRef, signal?: AbortSignal): Promise<Rollout> {
+    if (this.cache?.hasSynced()) {
+      const cached = this.cache.get(ref.namespace, ref.name);
+      if (!cached) throw new NotFoundError(`rollout ${ref.namespace}/${ref.name}: not found`);
+      return cached;
+    }
+    return this.read(ref, signal);
+  }
+
+  private async read(ref: RolloutRef, signal?: AbortSignal): Promise<Rollout> {
     const body: unknown = await call(`get rollout ${ref.namespace}/${ref.name}`, () =>
       this.custom.getNamespacedCustomObject(
         {
@@ -94,7 +118,7 @@ export class KubeRolloutBackend implements RolloutBackend {
     options: RecordOptions,
   ): Promise<RecordResult> {
     for (let attempt = 1; ; attempt++) {
-      const current = await this.get(ref, options.signal);
+      const current = await this.read(ref, options.signal);
       if (
         options.expectedResourceVersion !== undefined &&
         current.metadata.resourceVersion !== options.expectedResourceVersion
@@ -236,7 +260,11 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Shape check at the boundary; the CRD schema has validated the rest on the server. */
+/**
+ * Shape check at the boundary; the CRD schema has validated the rest on the server.
+ * NOTE: deliberately not the full semantic parse (adapters/kubernetes/parse.ts): a Rollout the
+ * controller marked Invalid must still be readable here, with its status.
+ */
 export function parseRollout(value: unknown): Rollout {
   const v = value as Partial<Rollout> | null;
   const ok =

@@ -7,6 +7,10 @@ import request from 'supertest';
 import type { AuditRecord } from '../../src/api/audit.js';
 import { decideCommand } from '../../src/api/command-rules.js';
 import { KubeRolloutBackend } from '../../src/api/kube-backend.js';
+import { createKubeClients } from '../../src/adapters/kubernetes/client.js';
+import { createInformer } from '../../src/adapters/kubernetes/informer.js';
+import { parseRolloutObject } from '../../src/adapters/kubernetes/parsers.js';
+import { createResources } from '../../src/adapters/kubernetes/resources.js';
 import { readCommands } from '../../src/domain/commands.js';
 import type { Rollout, RolloutStatus } from '../../src/domain/types.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/index.js';
@@ -186,6 +190,29 @@ describe('KubeRolloutBackend on the sandbox API server', () => {
     expect(res.status).to.equal(409);
     expect(res.body.error.code).to.equal('NotInProgress');
     expect(server.writeLog).to.deep.equal([]);
+  });
+
+  it('serves reads from a synced informer cache while commands re-read the API server', async () => {
+    await createRollout({ phase: 'Paused', currentStepIndex: 2 });
+    const kc = kubeConfigFor(server.url);
+    const clients = createKubeClients(kc);
+    const informer = createInformer(clients, createResources(clients).rollouts, {
+      parse: parseRolloutObject,
+      namespace: NS,
+    });
+    await informer.start();
+    await informer.stop();
+    const cached = new KubeRolloutBackend(kc, { readCache: informer });
+    await setStatus({ phase: 'Progressing', currentStepIndex: 3 });
+    const read = await cached.get({ namespace: NS, name: 'checkout' });
+    expect(read.status?.phase).to.equal('Paused');
+    const res = await cached.recordCommand(
+      { namespace: NS, name: 'checkout' },
+      { kind: 'pause', id: 'p1' },
+      { decide: (r) => decideCommand(r, { kind: 'pause' }) },
+    );
+    expect(res.written).to.equal(true);
+    expect(res.rollout.status?.phase).to.equal('Progressing');
   });
 
   it('sets the image of the Deployment named by targetRef from a webhook mapping', async () => {
