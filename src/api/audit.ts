@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { GroupCommitWriter } from './group-commit.js';
 
 // Append-only audit log: one JSON record per line. Each record carries `prev`, the SHA-256 of
 // the previous line exactly as written (the first record carries GENESIS), and, when a key is
@@ -53,10 +54,11 @@ export async function openAuditLog(
     seq = rec.seq;
     prev = sha256(tail);
   }
-  const file: FileHandle = await open(path, 'a');
+  const writer = new GroupCommitWriter(await open(path, 'a'));
   const clock = options.clock ?? (() => new Date());
-  let queue: Promise<unknown> = Promise.resolve();
 
+  // seq and prev are taken when the record is made, so the chain follows call order; the
+  // line reaches the disk with its batch (group commit) before the promise resolves.
   async function write(entry: AuditEntry): Promise<AuditRecord> {
     const base = {
       seq: seq + 1,
@@ -73,23 +75,15 @@ export async function openAuditLog(
         ? base
         : { ...base, hmac: hmacOf(options.key, JSON.stringify(base)) };
     const line = JSON.stringify(record);
-    await file.write(line + '\n');
-    await file.datasync();
     seq = record.seq;
     prev = sha256(line);
+    await writer.append(line + '\n');
     return record;
   }
 
   return {
-    append(entry) {
-      const done = queue.then(() => write(entry));
-      queue = done.catch(() => undefined);
-      return done;
-    },
-    async close() {
-      await queue;
-      await file.close();
-    },
+    append: write,
+    close: () => writer.close(),
   };
 }
 

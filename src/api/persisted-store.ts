@@ -1,8 +1,9 @@
-import { mkdir, open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { GroupCommitWriter } from './group-commit.js';
 
 // A bounded key → value map that survives restarts: every set() appends one JSON line and
-// fsyncs it; when the file holds twice the bound, it is rewritten with the newest entries.
+// resolves once it is flushed (group commit); when the file holds twice the bound, it is rewritten with the newest entries.
 // Used for Idempotency-Key answers and GitHub delivery ids.
 
 interface Line<V> {
@@ -18,8 +19,7 @@ export interface PersistedStoreOptions {
 export class PersistedStore<V> {
   private readonly entries = new Map<string, V>();
   private linesInFile = 0;
-  private file: FileHandle | undefined;
-  private queue: Promise<void> = Promise.resolve();
+  private writer: GroupCommitWriter | undefined;
 
   private constructor(
     private readonly path: string,
@@ -47,7 +47,7 @@ export class PersistedStore<V> {
       store.linesInFile += 1;
     }
     store.trim();
-    store.file = await open(path, 'a');
+    store.writer = new GroupCommitWriter(await open(path, 'a'), (n) => store.afterFlush(n));
     return store;
   }
 
@@ -69,15 +69,13 @@ export class PersistedStore<V> {
     this.entries.set(key, value);
     this.trim();
     const line = JSON.stringify({ k: key, v: value } satisfies Line<V>) + '\n';
-    const done = this.queue.then(() => this.append(line));
-    this.queue = done.catch(() => undefined);
-    return done;
+    if (!this.writer) return Promise.reject(new Error(`store ${this.path} is closed`));
+    return this.writer.append(line);
   }
 
   async close(): Promise<void> {
-    await this.queue;
-    await this.file?.close();
-    this.file = undefined;
+    await this.writer?.close();
+    this.writer = undefined;
   }
 
   private trim(): void {
@@ -88,11 +86,8 @@ export class PersistedStore<V> {
     }
   }
 
-  private async append(line: string): Promise<void> {
-    if (!this.file) throw new Error(`store ${this.path} is closed`);
-    await this.file.write(line);
-    await this.file.datasync();
-    this.linesInFile += 1;
+  private async afterFlush(lines: number): Promise<void> {
+    this.linesInFile += lines;
     if (this.linesInFile > 2 * this.maxEntries) await this.compact();
   }
 
@@ -100,9 +95,8 @@ export class PersistedStore<V> {
     const tmp = `${this.path}.compact`;
     const body = [...this.entries].map(([k, v]) => JSON.stringify({ k, v }) + '\n').join('');
     await writeFile(tmp, body, { flush: true });
-    await this.file?.close();
     await rename(tmp, this.path);
-    this.file = await open(this.path, 'a');
+    await this.writer?.replaceFile(await open(this.path, 'a'));
     this.linesInFile = this.entries.size;
   }
 }
