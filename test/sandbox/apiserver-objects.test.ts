@@ -130,3 +130,29 @@ describe('sandbox API server: objects and versions', () => {
     });
   });
 });
+
+describe('sandbox API server: namespaces', () => {
+  it('refuses objects in a missing namespace with 404 when requireNamespaces is on', async () => {
+    const sb = await startSandbox({ requireNamespaces: true });
+    try {
+      const err = await apiError(() =>
+        sb.custom.createNamespacedCustomObject({
+          ...WIDGETS,
+          namespace: 'nowhere',
+          body: widget('w'),
+        }),
+      );
+      expect(err.code).to.equal(404);
+      expect(err.body['message']).to.equal('namespaces "nowhere" not found');
+      await sb.core.createNamespace({ body: { metadata: { name: 'nowhere' } } });
+      const ok = (await sb.custom.createNamespacedCustomObject({
+        ...WIDGETS,
+        namespace: 'nowhere',
+        body: widget('w'),
+      })) as Obj;
+      expect(ok.metadata['namespace']).to.equal('nowhere');
+    } finally {
+      await sb.server.close();
+    }
+  });
+});

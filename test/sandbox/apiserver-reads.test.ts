@@ -131,6 +131,34 @@ describe('sandbox API server: lists and watches', () => {
     expect(third.metadata.continue ?? '').to.equal('');
   });
 
+  it('answers kubectl with a Table built from the CRD printer columns', async () => {
+    const res = await fetch(
+      `${sb.server.url}/apis/test.sluice.dev/v1/namespaces/${NS}/widgets?labelSelector=tier%3Dweb`,
+      {
+        headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
+      },
+    );
+    const table = (await res.json()) as {
+      kind: string;
+      columnDefinitions: { name: string }[];
+      rows: { cells: unknown[]; object: Obj }[];
+    };
+    expect(table.kind).to.equal('Table');
+    expect(table.columnDefinitions.map((c) => c.name)).to.deep.equal([
+      'Name',
+      'Size',
+      'Phase',
+      'First-Tag',
+      'Age',
+    ]);
+    expect(table.rows.map((r) => r.cells.slice(0, 2))).to.deep.equal([
+      ['a', 3],
+      ['b', 3],
+    ]);
+    expect(table.rows[0]?.cells[4]).to.match(/^\d+s$/);
+    expect(table.rows[0]?.object).to.deep.include({ kind: 'PartialObjectMetadata' });
+  });
+
   it('sends ADDED for every existing object when a watch has no resourceVersion', async () => {
     const w = await collect(sb, `/apis/test.sluice.dev/v1/namespaces/${NS}/widgets`, {});
     await until('five ADDED', () => w.events.length >= 5);

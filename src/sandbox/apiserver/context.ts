@@ -9,6 +9,8 @@ export interface ServerContext {
   store: ObjectStore;
   now(): Date;
   logger: Logger;
+  /** When set, creating a namespaced object in a namespace that does not exist is a 404. */
+  requireNamespaces: boolean;
 }
 
 /** One request's target: the resource, the version it is addressed in, and the object. */

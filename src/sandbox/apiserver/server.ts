@@ -24,7 +24,13 @@ export interface ApiServerOptions {
   crds?: object[];
   /** How many change events watches can replay; older resourceVersions get 410 Expired. */
   historyLimit?: number;
+  /** How often watches with allowWatchBookmarks get a BOOKMARK. Default 5000 ms. */
   bookmarkIntervalMs?: number;
+  /**
+   * Refuse (404) objects in namespaces that do not exist, as kube-apiserver does. Off by default
+   * so tests need not create namespaces first.
+   */
+  requireNamespaces?: boolean;
   logger?: Logger;
 }
 
@@ -89,6 +95,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     store: new ObjectStore(options.historyLimit ?? 1000),
     now: () => new Date(),
     logger: options.logger ?? createLogger({ silent: true }),
+    requireNamespaces: options.requireNamespaces ?? false,
   };
   const crds = [
     ...(await loadCrdDir(options.crdDir ?? resolve(REPO_ROOT, 'manifests/crds'))),

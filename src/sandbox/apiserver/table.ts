@@ -32,16 +32,52 @@ export function humanAge(seconds: number): string {
   return `${d}d`;
 }
 
-const DEFAULT_COLUMNS: PrinterColumn[] = [
+/** A printer column, or a built-in one whose cell is computed (kubectl's READY "1/2"). */
+type Column = PrinterColumn & { value?: (obj: KubeObject) => unknown };
+
+const num = (obj: KubeObject, path: string): number => {
+  const v = getPath(obj, path);
+  return typeof v === 'number' ? v : 0;
+};
+
+const DEFAULT_COLUMNS: Column[] = [
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 
-const BUILTIN_COLUMNS: Record<string, PrinterColumn[]> = {
+const BUILTIN_COLUMNS: Record<string, Column[]> = {
   'deployments.apps': [
-    { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
-    { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
-    { name: 'Up-to-date', type: 'integer', jsonPath: '.status.updatedReplicas' },
-    { name: 'Available', type: 'integer', jsonPath: '.status.availableReplicas' },
+    {
+      name: 'Ready',
+      type: 'string',
+      jsonPath: '.status.readyReplicas',
+      value: (o) => `${num(o, '.status.readyReplicas')}/${num(o, '.spec.replicas')}`,
+    },
+    {
+      name: 'Up-to-date',
+      type: 'integer',
+      jsonPath: '.status.updatedReplicas',
+      value: (o) => num(o, '.status.updatedReplicas'),
+    },
+    {
+      name: 'Available',
+      type: 'integer',
+      jsonPath: '.status.availableReplicas',
+      value: (o) => num(o, '.status.availableReplicas'),
+    },
+    ...DEFAULT_COLUMNS,
+  ],
+  events: [
+    { name: 'Type', type: 'string', jsonPath: '.type' },
+    { name: 'Reason', type: 'string', jsonPath: '.reason' },
+    {
+      name: 'Object',
+      type: 'string',
+      jsonPath: '.involvedObject.name',
+      value: (o) =>
+        `${String(getPath(o, '.involvedObject.kind') ?? '').toLowerCase()}/${String(getPath(o, '.involvedObject.name') ?? '')}`,
+    },
+    { name: 'Count', type: 'integer', jsonPath: '.count' },
+    { name: 'Message', type: 'string', jsonPath: '.message' },
     ...DEFAULT_COLUMNS,
   ],
   services: [
@@ -55,14 +91,14 @@ const BUILTIN_COLUMNS: Record<string, PrinterColumn[]> = {
   ],
 };
 
-function columnsFor(def: ResourceDef, version: VersionDef): PrinterColumn[] {
+function columnsFor(def: ResourceDef, version: VersionDef): Column[] {
   if (version.printerColumns.length > 0) return version.printerColumns;
   const key = def.group === '' ? def.plural : `${def.plural}.${def.group}`;
   return BUILTIN_COLUMNS[key] ?? DEFAULT_COLUMNS;
 }
 
-function cell(obj: KubeObject, col: PrinterColumn, now: Date): unknown {
-  const value = getPath(obj, col.jsonPath);
+function cell(obj: KubeObject, col: Column, now: Date): unknown {
+  const value = col.value ? col.value(obj) : getPath(obj, col.jsonPath);
   if (value === undefined || value === null)
     return col.type === 'integer' || col.type === 'number' ? null : '';
   if (col.type === 'date' && typeof value === 'string') {

@@ -112,6 +112,9 @@ export function createObject(
       );
     }
     meta['namespace'] = t.namespace;
+    if (ctx.requireNamespaces && ctx.store.get('namespaces', '', t.namespace) === undefined) {
+      throw notFound('namespaces', '', t.namespace);
+    }
   } else delete meta['namespace'];
   if (
     (meta['name'] === undefined || meta['name'] === '') &&
