@@ -47,7 +47,10 @@ export class PersistedStore<V> {
       store.linesInFile += 1;
     }
     store.trim();
-    store.writer = new GroupCommitWriter(await open(path, 'a'), (n) => store.afterFlush(n));
+    const file = await open(path, 'a');
+    // End a torn line, so the next entry starts on a line of its own.
+    if (text !== '' && !text.endsWith('\n')) await file.write('\n');
+    store.writer = new GroupCommitWriter(file, (n) => store.afterFlush(n));
     return store;
   }
 

@@ -34,7 +34,7 @@ describe('PersistedStore', () => {
     expect(lines.length).to.be.at.most(10);
   });
 
-  it('skips a torn last line left by a crash', async () => {
+  it('skips a torn last line left by a crash and keeps later entries readable', async () => {
     const path = join(dir, 's.jsonl');
     const store = await PersistedStore.open<string>(path);
     await store.set('a', 'x');
@@ -43,6 +43,10 @@ describe('PersistedStore', () => {
     const again = await PersistedStore.open<string>(path);
     expect(again.get('a')).to.equal('x');
     expect(again.has('b')).to.equal(false);
+    await again.set('c', 'y');
     await again.close();
+    const third = await PersistedStore.open<string>(path);
+    expect(third.get('c')).to.equal('y');
+    await third.close();
   });
 });
