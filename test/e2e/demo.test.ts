@@ -126,7 +126,7 @@ describe('demo (end to end)', function () {
       demoPid = pid;
       setTimeout(() => process.kill(pid, 'SIGINT'), 6_000);
     });
-    const { code, stderr, stdout } = await result;
+    const { code, stderr } = await result;
     clearInterval(timer);
     expect(code).to.not.equal(0);
     expect(stderr).to.match(/interrupted by SIGINT|stopping/);
