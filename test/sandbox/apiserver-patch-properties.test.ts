@@ -84,7 +84,7 @@ describe('sandbox API server patch and selector properties', () => {
         fc.uniqueArray(value, { minLength: 1 }),
         (labels, k, values) => {
           const has = Object.prototype.hasOwnProperty.call(labels, k);
-          const inSet = has && values.includes(labels[k] ?? '');
+          const inSet = has && (values as string[]).includes(labels[k] ?? '');
           expect(parseLabelSelector(`${k} in (${values.join(',')})`)(labels)).to.equal(inSet);
           expect(parseLabelSelector(`${k} notin (${values.join(', ')})`)(labels)).to.equal(!inSet);
           expect(parseLabelSelector(k)(labels)).to.equal(has);

@@ -162,6 +162,20 @@ describe('sandbox API server through kubectl 1.32', () => {
     expect(sb.server.store.get('widgets', 'default', 'waited')).to.equal(undefined);
   });
 
+  it('creates namespaces, configmaps and secrets from kubectl generators (protobuf bodies)', async () => {
+    await ok(['create', 'namespace', 'gen']);
+    await ok(['create', 'configmap', 'settings', '-n', 'gen', '--from-literal=mode=fast']);
+    await ok(['create', 'secret', 'generic', 'token', '-n', 'gen', '--from-literal=pw=s3cret']);
+    expect(sb.server.store.get('configmaps', 'gen', 'settings')?.['data']).to.deep.equal({
+      mode: 'fast',
+    });
+    const data = sb.server.store.get('secrets', 'gen', 'token')?.['data'] as Record<string, string>;
+    expect(Buffer.from(data['pw'] ?? '', 'base64').toString()).to.equal('s3cret');
+    const refused = await run(['create', 'deployment', 'gen-d', '-n', 'gen', '--image=x']);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.contain('send JSON');
+  });
+
   it('keeps the kubectl discovery cache inside the temp dir of the test', () => {
     expect(existsSync(join(dir, 'kube-cache', 'discovery'))).to.equal(true);
   });

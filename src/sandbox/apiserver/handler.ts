@@ -7,6 +7,7 @@ import type { ServerContext, Target, WriteOptions, WriteResult } from './context
 import { deleteObject } from './delete.js';
 import { coreVersions, groupDoc, groupList, resourceList, versionInfo } from './discovery.js';
 import { openApiV3Index, openApiV3Group } from './openapi.js';
+import { decodeProtobuf } from './protobuf.js';
 import { getObject, listObjects, selectObjects } from './read.js';
 import { parseResourcePath, resolveTarget } from './routing.js';
 import { ApiStatusError, badRequest, failureStatus, reasonFor } from './status.js';
@@ -24,7 +25,7 @@ export interface HandlerState {
 
 const MAX_BODY = 8 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -34,20 +35,16 @@ function readBody(req: IncomingMessage): Promise<string> {
         reject(new ApiStatusError(413, 'request entity too large', 'RequestEntityTooLarge'));
       else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function decodeBody(raw: string, contentType: string | undefined): unknown {
-  if (raw.trim() === '') return undefined;
+function decodeBody(body: Buffer, contentType: string | undefined): unknown {
   const base = (contentType ?? 'application/json').split(';')[0]?.trim() ?? '';
-  if (base.includes('protobuf'))
-    throw new ApiStatusError(
-      415,
-      `the sandbox API server does not accept ${base}`,
-      'UnsupportedMediaType',
-    );
+  if (base === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(body);
+  const raw = body.toString('utf8');
+  if (raw.trim() === '') return undefined;
   try {
     return base.endsWith('yaml') ? (parseYaml(raw) as unknown) : (JSON.parse(raw) as unknown);
   } catch (err) {
@@ -142,7 +139,8 @@ export async function handleRequest(
       sendJson(res, 200, discovery(state, req, url.pathname));
       return;
     }
-    const raw = method === 'GET' ? '' : await readBody(req);
+    const rawBody = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
+    const raw = rawBody.toString('utf8');
     const contentType = req.headers['content-type'];
     const t = resolveTarget(state.ctx.registry, parsed);
     const verb = verbFor(method, t.name !== undefined);
@@ -160,7 +158,7 @@ export async function handleRequest(
       if (t.subresource !== undefined) record.subresource = t.subresource;
       if (contentType !== undefined) record.contentType = contentType;
       try {
-        record.body = verb === 'patch' ? JSON.parse(raw) : decodeBody(raw, contentType);
+        record.body = verb === 'patch' ? JSON.parse(raw) : decodeBody(rawBody, contentType);
       } catch {
         record.body = raw;
       }
@@ -169,7 +167,7 @@ export async function handleRequest(
       if (rule !== undefined)
         throw new ApiStatusError(rule.status, rule.message, reasonFor(rule.status));
     }
-    const result = dispatch(state, req, res, t, method, url.searchParams, raw, contentType);
+    const result = dispatch(state, req, res, t, method, url.searchParams, rawBody, contentType);
     if (result === undefined) return;
     if (record) record.status = result.status;
     sendJson(res, result.status, result.body, result.warnings);
@@ -197,9 +195,10 @@ function dispatch(
   t: Target,
   method: string,
   query: URLSearchParams,
-  raw: string,
+  rawBody: Buffer,
   contentType: string | undefined,
 ): WriteResult | undefined {
+  const raw = rawBody.toString('utf8');
   const { ctx } = state;
   const accept = req.headers.accept;
   const opts: WriteOptions = {
@@ -223,15 +222,15 @@ function dispatch(
           'MethodNotAllowed',
         );
       }
-      return createObject(ctx, t, decodeBody(raw, contentType), opts);
+      return createObject(ctx, t, decodeBody(rawBody, contentType), opts);
     case 'PUT':
       if (collection) break;
-      return updateObject(ctx, t, decodeBody(raw, contentType), opts);
+      return updateObject(ctx, t, decodeBody(rawBody, contentType), opts);
     case 'PATCH':
       if (collection) break;
       return patchObject(ctx, t, raw, contentType, opts);
     case 'DELETE': {
-      const body = decodeBody(raw, contentType);
+      const body = decodeBody(rawBody, contentType);
       if (!collection) return deleteObject(ctx, t, body, query, opts);
       const items = selectObjects(ctx, t, query).map(
         (o) =>
