@@ -88,6 +88,10 @@ export function rolloutRoutes(deps: RolloutRoutesDeps): Router {
       const who = caller(res);
       requireRole(who, 'operator');
       const ref = refOf(req);
+      if (hasBody(req) && !req.is('application/json'))
+        throw new BadRequestError('send the body as application/json', {
+          details: { field: 'header.Content-Type' },
+        });
       const body = validateBody<PromoteBody & NoteBody>(SCHEMA[verb], req.body);
       const kind: CommandKind = verb === 'promote' && body.full ? 'promoteFull' : verb;
       const key = idempotencyKey(req);
@@ -156,6 +160,12 @@ async function runCommand(
       ...(result.written ? {} : { alreadyPending: true }),
     },
   };
+}
+
+/** A body other than JSON would be skipped by the parser and read as {}: refuse it instead. */
+function hasBody(req: Request): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return req.headers['transfer-encoding'] !== undefined || length > 0;
 }
 
 function idempotencyKey(req: Request): string | undefined {

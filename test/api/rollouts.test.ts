@@ -207,6 +207,17 @@ describe('rollout routes', () => {
     expect(c.body.error.details.field).to.equal('body.fulll');
   });
 
+  it('refuses a command body sent as another content type instead of ignoring it', async () => {
+    const res = await request(t.app)
+      .post(`${BASE}/checkout/promote`)
+      .set('Authorization', bearer('operator'))
+      .set('Content-Type', 'text/plain')
+      .send('{"full":true}');
+    expect(res.status).to.equal(400);
+    expect(res.body.error.details.field).to.equal('header.Content-Type');
+    expect(t.backend.writes).to.equal(0);
+  });
+
   it('answers 400 for a body that is not JSON', async () => {
     const res = await request(t.app)
       .post(`${BASE}/checkout/abort`)
