@@ -331,13 +331,14 @@ export class Controller {
   }
 }
 
-const ERROR_CONDITIONS = new Set(['TrafficRouting', 'ReconcileError']);
+/** Reasons of the conditions reportActionError writes. */
+const ACTION_ERROR_REASONS = new Set(['TrafficRoutingError', 'ActionFailed']);
 
-/** Every action succeeded: the conditions left by an earlier failure no longer hold. */
+/** Every action succeeded: the conditions left by an earlier failed action no longer hold. */
 function clearErrorConditions(decision: Decision): void {
   const conditions = decision.status.conditions ?? [];
-  if (!conditions.some((c) => ERROR_CONDITIONS.has(c.type))) return;
-  decision.status.conditions = conditions.filter((c) => !ERROR_CONDITIONS.has(c.type));
+  if (!conditions.some((c) => ACTION_ERROR_REASONS.has(c.reason))) return;
+  decision.status.conditions = conditions.filter((c) => !ACTION_ERROR_REASONS.has(c.reason));
   decision.statusChanged = true;
 }
 

@@ -1,6 +1,12 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { pendingCommands } from '../domain/commands.js';
-import { InvalidSpecError, ResourceNotFoundError, errorMessage } from '../domain/errors.js';
+import {
+  InvalidSpecError,
+  ResourceNotFoundError,
+  RouteConflictError,
+  errorMessage,
+} from '../domain/errors.js';
+import { findManagedDestinations } from '../domain/weights.js';
 import type { Observed, RunState, SpecProblem } from '../domain/rollout/model.js';
 import { resolveTemplates } from '../domain/templates.js';
 import { lastMeasurementOf } from '../domain/analysis.js';
@@ -78,16 +84,26 @@ export async function observe(
   };
 }
 
+/**
+ * Reads the managed routes. A missing VirtualService or route, or a route without both the
+ * primary and the canary destination, is a spec problem (`missing`): nothing may move.
+ */
 async function readRoutes(router: TrafficRouter, rollout: Rollout): Promise<Observed['routes']> {
+  const hosts = {
+    stable: `${rollout.metadata.name}-primary`,
+    canary: `${rollout.metadata.name}-canary`,
+    namespace: rollout.metadata.namespace ?? 'default',
+  };
   try {
     const read = await router.read(routeRefOf(rollout));
-    const headerRoute = (read.routeNames ?? []).includes(headerRouteName(rollout.metadata.name));
+    for (const route of read.routes) findManagedDestinations(route, hosts);
+    const headerRoute = read.routeNames.includes(headerRouteName(rollout.metadata.name));
     return { ok: true, routes: read.routes, headerRoute };
   } catch (err) {
     const missing =
       err instanceof ResourceNotFoundError ||
       err instanceof InvalidSpecError ||
-      (err as { code?: string }).code === 'RouteConflict';
+      err instanceof RouteConflictError;
     return { ok: false, message: errorMessage(err), missing };
   }
 }

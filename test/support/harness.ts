@@ -42,6 +42,12 @@ export interface HarnessOptions {
   /** Routes before `primary`. */
   otherRoutes?: object[];
   objects?: KubernetesObject[];
+  /** Leave these out, to test a Rollout that names something missing. */
+  omit?: Array<'deployment' | 'virtualService'>;
+  /** Replaces the VirtualService's whole http list. */
+  http?: object[];
+  /** Rollout spec fields written as given, after everything else (may be invalid). */
+  rawSpec?: Record<string, unknown>;
 }
 
 const NS = 'demo';
@@ -69,8 +75,8 @@ export class Harness {
       h.resources = createResources(createKubeClients(kc));
       h.restartController();
       await h.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-      await h.create(deployment(o));
-      await h.create(virtualService(o));
+      if (!o.omit?.includes('deployment')) await h.create(deployment(o));
+      if (!o.omit?.includes('virtualService')) await h.create(virtualService(o));
       for (const obj of o.objects ?? []) await h.create(obj);
       await h.create(rollout(o));
       return h;
@@ -112,20 +118,27 @@ export class Harness {
   /** One reconcile of the rollout, then of each analysis run it names. */
   async tick(): Promise<void> {
     await this.controller.reconcileRollout(NS, 'shop');
-    const runs = (await this.rollout()).status?.analysisRuns ?? {};
+    const stored = this.api.store.get('rollouts', NS, 'shop') as
+      { status?: Rollout['status'] } | undefined;
+    const runs = stored?.status?.analysisRuns ?? {};
     for (const name of Object.values(runs)) await this.controller.reconcileRun(NS, name);
   }
 
-  /** Ticks until the status stops changing (waiting a little real time for the pod simulator). */
-  async settle(max = 30): Promise<void> {
+  /**
+   * Ticks until the status stops changing and the controller asks for nothing soon (waiting a
+   * little real time between ticks for the pod simulator).
+   */
+  async settle(max = 40): Promise<void> {
     let last = '';
     let same = 0;
     for (let i = 0; i < max; i++) {
+      this.controller.requested.clear();
       await this.tick();
       await sleep(15);
-      const now = JSON.stringify((await this.rollout()).status);
+      const now = JSON.stringify(this.api.store.get('rollouts', NS, 'shop')?.['status'] ?? null);
+      const soon = (this.controller.requested.get('rollout/demo/shop') ?? Infinity) < 5_000;
       same = now === last ? same + 1 : 0;
-      if (same >= 2) return;
+      if (same >= 2 && !soon) return;
       last = now;
     }
   }
@@ -190,7 +203,7 @@ function virtualService(o: HarnessOptions): KubernetesObject {
     metadata: { name: 'shop', namespace: NS },
     spec: {
       hosts: ['shop'],
-      http: [
+      http: o.http ?? [
         ...(o.otherRoutes ?? []),
         {
           name: 'primary',
@@ -219,6 +232,7 @@ function rollout(o: HarnessOptions): KubernetesObject {
       trafficRouting: { istio: { virtualService: { name: 'shop', routes: ['primary'] } } },
       ...o.spec,
       strategy: { canary: { ...(o.spec?.strategy?.canary ?? {}), steps: o.steps } },
+      ...o.rawSpec,
     },
   } as KubernetesObject;
 }

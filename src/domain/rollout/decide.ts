@@ -16,6 +16,7 @@ export function decide(rollout: Rollout, obs: Observed): Decision {
   const d = new DecisionBuilder(rollout, obs);
   const phase = d.status.phase ?? 'Initializing';
   if (phase !== 'Invalid' && !checkSpec(d)) return d.build();
+  if (!routesReadable(d)) return d.build();
   switch (phase) {
     case 'Initializing':
       handleInitializing(d);
@@ -44,6 +45,18 @@ export function decide(rollout: Rollout, obs: Observed): Decision {
     }
   }
   return d.build();
+}
+
+/** Nothing is decided on routes that could not be read: say so, and look again soon. */
+function routesReadable(d: DecisionBuilder): boolean {
+  if (d.obs.routes.ok) {
+    if (d.status.conditions?.some((c) => c.reason === 'RouteUnreadable'))
+      d.clearCondition('TrafficRouting');
+    return true;
+  }
+  d.setCondition('TrafficRouting', 'False', 'RouteUnreadable', d.obs.routes.message);
+  d.requeue(10_000);
+  return false;
 }
 
 /** Reports spec problems as the Invalid phase; nothing is moved while the spec is invalid. */
