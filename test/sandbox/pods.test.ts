@@ -2,8 +2,10 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import {
+  nextPods,
   processRunner,
   startPodSimulator,
+  type PodSet,
   type PodSimulator,
 } from '../../src/sandbox/pods/index.js';
 import { deployment, FIXTURES, startSandbox, type Sandbox } from './helpers.js';
@@ -262,5 +264,53 @@ describe('pod simulator with processRunner', () => {
         return true;
       }
     });
+  });
+});
+
+describe('pod set steps (pure, on a fake clock)', () => {
+  const base: PodSet = {
+    namespace: 'ns',
+    name: 'web',
+    hash: 'h1',
+    desired: 2,
+    lastProgressAt: 0,
+    pods: [],
+  };
+  const policy = { delay: 100, readyLimit: Number.POSITIVE_INFINITY };
+
+  it('creates the desired pods and makes them ready once the delay has passed', () => {
+    const created = nextPods(base, policy, true, 1000);
+    expect(created.pods.map((p) => p.ready)).to.deep.equal([false, false]);
+    const later = nextPods({ ...base, pods: created.pods }, policy, true, 1100);
+    expect(later.pods.map((p) => p.ready)).to.deep.equal([true, true]);
+    expect(later.lastProgressAt).to.equal(1100);
+    const noProcess = nextPods({ ...base, pods: created.pods }, policy, false, 1100);
+    expect(noProcess.pods.some((p) => p.ready)).to.equal(false);
+  });
+
+  it('retires old-template pods only as new ones become ready', () => {
+    const v1 = nextPods(base, policy, true, 0);
+    const ready = nextPods({ ...base, pods: v1.pods }, policy, true, 100);
+    const v2 = { ...base, hash: 'h2', pods: ready.pods };
+    const rolling = nextPods(v2, policy, true, 200);
+    expect(rolling.pods.filter((p) => p.templateHash === 'h1')).to.have.length(2);
+    const done = nextPods({ ...v2, pods: rolling.pods }, policy, true, 300);
+    expect(done.pods.map((p) => `${p.templateHash}:${String(p.ready)}`)).to.deep.equal([
+      'h2:true',
+      'h2:true',
+    ]);
+  });
+
+  it('keeps old pods serving when the new template never becomes ready', () => {
+    const v1 = nextPods(base, policy, true, 0);
+    const ready = nextPods({ ...base, pods: v1.pods }, policy, true, 100);
+    const stuck = nextPods(
+      { ...base, hash: 'h2', pods: ready.pods },
+      { delay: undefined, readyLimit: Infinity },
+      true,
+      10_000,
+    );
+    expect(stuck.pods.filter((p) => p.templateHash === 'h1' && p.ready)).to.have.length(2);
+    expect(stuck.pods.filter((p) => p.templateHash === 'h2')).to.have.length(2);
   });
 });

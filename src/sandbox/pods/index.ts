@@ -1,9 +1,5 @@
-export {
-  startPodSimulator,
-  templateHash,
-  type PodSimulator,
-  type PodSimulatorOptions,
-} from './simulator.js';
+export { startPodSimulator, type PodSimulator, type PodSimulatorOptions } from './simulator.js';
+export { templateHash, nextPods, podPolicy, type PodSet, type PodPolicy } from './pod-set.js';
 export { processRunner, type ProcessRunnerOptions } from './process-runner.js';
 export {
   ANNOTATIONS,

@@ -1,7 +1,6 @@
 // The pod simulator: watches Deployments and plays their controller. It keeps simulated pods in
 // memory, makes them ready after a delay (or never), writes Deployment /status as kube's
 // Deployment controller would, and optionally runs one real process per (deployment, template).
-import { createHash, randomBytes } from 'node:crypto';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -15,12 +14,17 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../../logging.js';
+import { computeStatus } from './deployment-status.js';
 import {
-  computeStatus,
-  type DeploymentCondition,
-  type DeploymentStatus,
-} from './deployment-status.js';
-import { ANNOTATIONS, type PodRunner, type RunningProcess, type SimPod } from './types.js';
+  conditionsOf,
+  nextPods,
+  podPolicy,
+  sameStatus,
+  selects,
+  templateHash,
+  type PodSet,
+} from './pod-set.js';
+import type { PodRunner, RunningProcess, SimPod } from './types.js';
 
 export interface PodSimulatorOptions {
   /** The sandbox API server (anything with a `url`) or its URL. */
@@ -49,7 +53,7 @@ interface ProcessState {
   running: RunningProcess | undefined;
 }
 
-interface DeploymentState {
+interface DeploymentState extends Omit<PodSet, 'namespace' | 'name'> {
   latest: V1Deployment;
   hash: string;
   desired: number;
@@ -58,13 +62,6 @@ interface DeploymentState {
   pods: SimPod[];
   timer: NodeJS.Timeout | undefined;
   queue: Promise<void>;
-}
-
-export function templateHash(template: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(template ?? {}))
-    .digest('hex')
-    .slice(0, 10);
 }
 
 function kubeConfigFor(url: string): KubeConfig {
@@ -80,41 +77,6 @@ function kubeConfigFor(url: string): KubeConfig {
 
 function keyOf(namespace: string, name: string): string {
   return `${namespace}/${name}`;
-}
-
-function conditionsOf(d: V1Deployment): DeploymentCondition[] {
-  const iso = (t: Date | string | undefined): string =>
-    t === undefined ? '' : (t instanceof Date ? t.toISOString() : t).replace(/\.\d{3}Z$/, 'Z');
-  return (d.status?.conditions ?? [])
-    .filter((c) => c.type === 'Available' || c.type === 'Progressing')
-    .map((c) => ({
-      type: c.type as DeploymentCondition['type'],
-      status: c.status === 'True' ? 'True' : 'False',
-      reason: c.reason ?? '',
-      message: c.message ?? '',
-      lastUpdateTime: iso(c.lastUpdateTime),
-      lastTransitionTime: iso(c.lastTransitionTime),
-    }));
-}
-
-function sameStatus(d: V1Deployment, s: DeploymentStatus): boolean {
-  const cur = d.status ?? {};
-  const counts =
-    (cur.observedGeneration ?? 0) === s.observedGeneration &&
-    (cur.replicas ?? 0) === s.replicas &&
-    (cur.updatedReplicas ?? 0) === s.updatedReplicas &&
-    (cur.readyReplicas ?? 0) === s.readyReplicas &&
-    (cur.availableReplicas ?? 0) === s.availableReplicas &&
-    (cur.unavailableReplicas ?? 0) === s.unavailableReplicas;
-  return counts && JSON.stringify(conditionsOf(d)) === JSON.stringify(s.conditions);
-}
-
-function selects(
-  selector: Record<string, string> | undefined,
-  labels: Record<string, string>,
-): boolean {
-  if (selector === undefined || Object.keys(selector).length === 0) return false;
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
 export async function startPodSimulator(options: PodSimulatorOptions): Promise<PodSimulator> {
@@ -137,36 +99,6 @@ export async function startPodSimulator(options: PodSimulatorOptions): Promise<P
 
   const processKey = (ns: string, deployment: string, hash: string): string =>
     `${ns}/${deployment}/${hash}`;
-
-  function podPolicy(d: V1Deployment): { delay: number | undefined; readyLimit: number } {
-    const ann = d.spec?.template.metadata?.annotations ?? {};
-    const limitRaw = ann[ANNOTATIONS.readyReplicas];
-    const readyLimit = limitRaw === undefined ? Number.POSITIVE_INFINITY : Number(limitRaw);
-    if (ann[ANNOTATIONS.neverReady] === 'true') return { delay: undefined, readyLimit };
-    const after = ann[ANNOTATIONS.readyAfterMs];
-    const delay =
-      after === undefined || Number.isNaN(Number(after)) ? defaultReadyAfterMs : Number(after);
-    return { delay, readyLimit };
-  }
-
-  function newPod(
-    ns: string,
-    deployment: string,
-    hash: string,
-    delay: number | undefined,
-    now: number,
-  ): SimPod {
-    const suffix = randomBytes(3).toString('hex').slice(0, 5);
-    return {
-      namespace: ns,
-      name: `${deployment}-${hash}-${suffix}`,
-      deployment,
-      templateHash: hash,
-      ready: false,
-      createdAt: now,
-      readyAt: delay === undefined ? undefined : now + delay,
-    };
-  }
 
   function ensureProcess(d: V1Deployment, hash: string): ProcessState | undefined {
     const runner = options.runner;
@@ -218,30 +150,17 @@ export async function startPodSimulator(options: PodSimulatorOptions): Promise<P
 
   function syncPods(state: DeploymentState, now: number): void {
     const d = state.latest;
-    const ns = d.metadata?.namespace ?? '';
-    const name = d.metadata?.name ?? '';
-    const { delay, readyLimit } = podPolicy(d);
-    if (state.desired === 0) {
-      state.pods = [];
-      return;
-    }
-    let current = state.pods.filter((p) => p.templateHash === state.hash);
-    while (current.length < state.desired) current.push(newPod(ns, name, state.hash, delay, now));
-    current = current.sort((a, b) => a.createdAt - b.createdAt).slice(0, state.desired);
-    const proc = ensureProcess(d, state.hash);
+    const proc = state.desired > 0 ? ensureProcess(d, state.hash) : undefined;
     const processUp = proc === undefined || proc.running !== undefined;
-    let readyCount = 0;
-    for (const pod of current) {
-      const due =
-        pod.readyAt !== undefined && now >= pod.readyAt && processUp && readyCount < readyLimit;
-      if (due && !pod.ready) state.lastProgressAt = now;
-      pod.ready = due;
-      if (pod.ready) readyCount += 1;
-    }
-    const old = state.pods
-      .filter((p) => p.templateHash !== state.hash)
-      .sort((a, b) => Number(b.ready) - Number(a.ready));
-    state.pods = [...current, ...old.slice(0, Math.max(0, state.desired - readyCount))];
+    const policy = podPolicy(d, defaultReadyAfterMs);
+    const next = nextPods(
+      { ...state, namespace: d.metadata?.namespace ?? '', name: d.metadata?.name ?? '' },
+      policy,
+      processUp,
+      now,
+    );
+    state.pods = next.pods;
+    state.lastProgressAt = next.lastProgressAt;
   }
 
   async function reconcile(key: string): Promise<void> {
