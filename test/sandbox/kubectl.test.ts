@@ -145,6 +145,28 @@ describe('sandbox API server through kubectl 1.32', () => {
     expect(r.stdout).to.contain('condition met');
   });
 
+  it('follows changes with kubectl get -w, printing the header once', async () => {
+    const watching = run(['get', 'widgets', '-w', '--request-timeout=2s']);
+    await new Promise((r) => setTimeout(r, 500));
+    await ok(
+      ['apply', '-f', '-'],
+      [
+        'apiVersion: test.sluice.dev/v1',
+        'kind: Widget',
+        'metadata:',
+        '  name: watched',
+        'spec:',
+        '  size: 7',
+        '',
+      ].join('\n'),
+    );
+    const r = await watching;
+    expect(r.code, r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('NAME'))).to.have.length(1);
+    expect(lines.some((l) => /^watched\s+7\b/.test(l))).to.equal(true);
+  });
+
   it('explains custom resource fields from the CRD schema', async () => {
     const out = await ok(['explain', 'widgets.spec.color']);
     expect(out).to.match(/ENUM:\s+red\s+green\s+blue/);

@@ -6,7 +6,8 @@ import { toExternal } from './objects.js';
 import { labelsOf, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { failureStatus, badRequest } from './status.js';
 import type { StoreEvent } from './store.js';
-import { groupVersion, resourceKey, type KubeObject } from './types.js';
+import { groupVersion, isObject, resourceKey, type KubeObject } from './types.js';
+import { parseIncludeObject, toTable, wantsTable } from './table.js';
 import { selectObjects } from './read.js';
 
 export interface WatchOptions {
@@ -36,8 +37,20 @@ export function serveWatch(
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
+  const asTable = wantsTable(req.headers.accept);
+  const include = parseIncludeObject(query.get('includeObject'));
+  let columnsSent = false;
+  /** With `as=Table` every object travels as a one-row Table; only the first carries columns. */
+  const wrap = (type: string, object: unknown): unknown => {
+    if (!asTable || type === 'ERROR' || type === 'BOOKMARK' || !isObject(object)) return object;
+    const meta = { resourceVersion: String(ctx.store.currentRv()) };
+    const table = toTable(t.def, t.version, [object], meta, include, ctx.now());
+    if (columnsSent) table['columnDefinitions'] = [];
+    columnsSent = true;
+    return table;
+  };
   const send = (type: string, object: unknown): void => {
-    if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+    if (!res.writableEnded) res.write(`${JSON.stringify({ type, object: wrap(type, object) })}\n`);
   };
   const sendEvent = (e: StoreEvent): void => {
     if (e.resource !== key || (ns !== undefined && e.namespace !== ns)) return;
