@@ -167,6 +167,37 @@ describe('sandbox API server through kubectl 1.32', () => {
     expect(lines.some((l) => /^watched\s+7\b/.test(l))).to.equal(true);
   });
 
+  it('shows the events of a Rollout in kubectl describe', async () => {
+    const uid = await ok([
+      'get',
+      'rollout',
+      'shop',
+      '-n',
+      'demo',
+      '-o',
+      'jsonpath={.metadata.uid}',
+    ]);
+    await sb.core.createNamespacedEvent({
+      namespace: 'demo',
+      body: {
+        metadata: { name: 'shop.weight' },
+        involvedObject: {
+          apiVersion: 'sluice.dev/v1alpha1',
+          kind: 'Rollout',
+          name: 'shop',
+          namespace: 'demo',
+          uid,
+        },
+        reason: 'WeightChanged',
+        message: 'canary weight 20',
+        type: 'Normal',
+        source: { component: 'sluice' },
+      },
+    });
+    const out = await ok(['describe', 'rollout', 'shop', '-n', 'demo']);
+    expect(out).to.match(/Normal\s+WeightChanged\s+.*canary weight 20/);
+  });
+
   it('explains custom resource fields from the CRD schema', async () => {
     const out = await ok(['explain', 'widgets.spec.color']);
     expect(out).to.match(/ENUM:\s+red\s+green\s+blue/);

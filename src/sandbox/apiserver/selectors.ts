@@ -124,17 +124,30 @@ const FIELD_GETTERS: Record<string, (obj: KubeObject) => unknown> = {
   'metadata.namespace': (o) => (isObject(o['metadata']) ? o['metadata']['namespace'] : undefined),
 };
 
+/** The Event fields kube-apiserver can select on (core v1 and events.k8s.io/v1 names). */
 const EVENT_FIELDS = [
   'involvedObject.kind',
+  'involvedObject.namespace',
   'involvedObject.name',
   'involvedObject.uid',
+  'involvedObject.apiVersion',
+  'involvedObject.resourceVersion',
+  'involvedObject.fieldPath',
+  'regarding.kind',
+  'regarding.namespace',
+  'regarding.name',
+  'regarding.uid',
   'reason',
+  'reportingController',
+  'source',
   'type',
 ];
 
 function getPath(obj: unknown, path: string): unknown {
   let cur = obj;
   for (const part of path.split('.')) cur = isObject(cur) ? cur[part] : undefined;
+  // NOTE: `source` selects on source.component, as kube-apiserver's event field set does.
+  if (path === 'source' && isObject(obj)) return getPath(obj, 'source.component');
   return cur;
 }
 
