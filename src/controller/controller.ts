@@ -132,7 +132,15 @@ export class Controller {
     if (obs.target && obs.primary) await ensureServices(this.o, rollout, obs.target);
     for (const action of decision.actions) {
       try {
-        await execute(this.o, { rollout, target: obs.target, primary: obs.primary, now }, action);
+        const patch = await execute(
+          this.o,
+          { rollout, target: obs.target, primary: obs.primary, now },
+          action,
+        );
+        if (patch) {
+          Object.assign(decision.status, patch);
+          decision.statusChanged = true;
+        }
         if (action.kind === 'writeRoutes')
           log.info('routes written', { why: action.why, routes: action.routes });
       } catch (err) {

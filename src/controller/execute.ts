@@ -2,7 +2,14 @@ import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { SluiceError } from '../domain/errors.js';
 import { terminateRun } from '../domain/analysis.js';
 import type { Action } from '../domain/rollout/model.js';
-import type { AnalysisRun, MetricSpec, Rollout } from '../domain/types.js';
+import type {
+  AnalysisRun,
+  FeatureFlagRef,
+  FlagRecord,
+  MetricSpec,
+  Rollout,
+  RolloutStatus,
+} from '../domain/types.js';
 import { API_VERSION } from '../domain/types.js';
 import type { Resources } from '../adapters/kubernetes/resources.js';
 import { resolveAnalysis, routeRefOf } from './observe.js';
@@ -34,12 +41,15 @@ function isConflict(err: unknown): boolean {
   return err instanceof SluiceError && err.code === 'Conflict';
 }
 
+/** What an action learned that belongs on the status (only snapshotFlags returns one). */
+export type StatusPatch = Pick<RolloutStatus, 'featureFlags'>;
+
 /** Carries out one action of a decision. Throws a typed error when it could not. */
 export async function execute(
   deps: ExecuteDeps,
   ctx: ExecuteContext,
   action: Action,
-): Promise<void> {
+): Promise<StatusPatch | void> {
   const { rollout } = ctx;
   const ns = rollout.metadata.namespace ?? 'default';
   const ref = routeRefOf(rollout);
@@ -75,26 +85,35 @@ export async function execute(
       return startAnalysis(deps, ctx, action.name, action.step, action.analysis);
     case 'terminateAnalysis':
       return terminateAnalysis(deps, ns, action.name, action.message, ctx.now);
+    case 'snapshotFlags':
+      return { featureFlags: await snapshotFlags(deps, action.flags) };
     case 'setFlag':
-      if (!deps.flags)
-        throw new SluiceError(
-          'FlagProvider',
-          `flag "${action.flag}": no flag provider is configured`,
-        );
-      return deps.flags.setPercent(
-        { namespace: ns, name: rollout.metadata.name },
-        action.flag,
-        action.percent,
-      );
+      return flagPort(deps, action.flag.name).setPercent(action.flag, action.percent);
     case 'restoreFlags':
-      if (!deps.flags)
-        throw new SluiceError('FlagProvider', 'no flag provider is configured to restore flags');
-      return deps.flags.restore({ namespace: ns, name: rollout.metadata.name });
+      for (const snapshot of action.snapshots) await flagPort(deps, 'restore').restore(snapshot);
+      return;
     default: {
       const never: never = action;
       throw new Error(`unknown action ${JSON.stringify(never)}`);
     }
   }
+}
+
+function flagPort(deps: ExecuteDeps, what: string): FlagPort {
+  if (!deps.flags) {
+    throw new SluiceError(
+      'FlagProvider',
+      `flag ${what}: no flag provider is configured (start the controller with --unleash-url)`,
+    );
+  }
+  return deps.flags;
+}
+
+async function snapshotFlags(deps: ExecuteDeps, flags: FeatureFlagRef[]): Promise<FlagRecord[]> {
+  const records: FlagRecord[] = [];
+  for (const flag of flags)
+    records.push({ name: flag.name, snapshot: await flagPort(deps, flag.name).snapshot(flag) });
+  return records;
 }
 
 async function promotePrimary(deps: ExecuteDeps, ctx: ExecuteContext): Promise<void> {

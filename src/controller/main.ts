@@ -6,6 +6,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../logging.js';
 import { startRuntime } from './runtime.js';
+import { flagPortFor } from './flags.js';
+import { UnleashAdmin } from '../adapters/unleash/admin.js';
 
 interface MainOptions {
   kubeconfig?: string;
@@ -17,6 +19,9 @@ interface MainOptions {
   identity: string;
   httpPort: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  unleashUrl?: string;
+  unleashProject: string;
+  unleashEnvironment: string;
 }
 
 function positiveInt(value: string): number {
@@ -38,13 +43,32 @@ export async function main(argv: string[]): Promise<void> {
     .option('--identity <id>', 'this replica in the Lease', process.env.POD_NAME ?? hostname())
     .option('--http-port <port>', 'health and metrics port (0 = off)', positiveInt, 8080)
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
+    .option(
+      '--unleash-url <url>',
+      "Unleash's base URL; its Admin API token comes from $UNLEASH_API_TOKEN",
+    )
+    .option('--unleash-project <p>', 'default project of spec.featureFlags', 'default')
+    .option('--unleash-environment <e>', 'default environment of spec.featureFlags', 'development')
     .parse(argv);
   const o = program.opts<MainOptions>();
   const logger = createLogger({ level: o.logLevel });
   const kc = new KubeConfig();
   if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
   else kc.loadFromDefault();
+  const token = process.env.UNLEASH_API_TOKEN;
+  if (o.unleashUrl && !token)
+    throw new Error(
+      '--unleash-url needs the Admin API token in $UNLEASH_API_TOKEN (mount it from a Secret)',
+    );
+  const flags =
+    o.unleashUrl && token
+      ? flagPortFor(new UnleashAdmin({ url: o.unleashUrl, token, logger }), {
+          project: o.unleashProject,
+          environment: o.unleashEnvironment,
+        })
+      : undefined;
   const runtime = await startRuntime({
+    flags,
     kubeConfig: kc,
     logger,
     prometheusUrl: o.prometheusUrl,

@@ -1,3 +1,5 @@
+import type { FeatureFlagRef } from '../domain/types.js';
+
 // The seams the controller needs. Adapters implement them (adapters/istio, adapters/kubernetes,
 // adapters/prometheus, adapters/unleash); tests can run the controller against the sandbox.
 
@@ -18,15 +20,14 @@ export interface EventSink {
   ): Promise<void> | void;
 }
 
+/** The flag system as the controller needs it (Unleash today: src/controller/flags.ts). */
 export interface FlagPort {
-  /** Sets the flag's rollout percentage, recording its prior state first. */
-  setPercent(
-    rollout: { namespace: string; name: string },
-    flag: string,
-    percent: number,
-  ): Promise<void>;
-  /** Restores every flag of the rollout to what was recorded before its first change. */
-  restore(rollout: { namespace: string; name: string }): Promise<void>;
+  /** The flag's whole state in its environment, to put back later. */
+  snapshot(flag: FeatureFlagRef): Promise<Record<string, unknown>>;
+  /** Sets the share of users who get the flag; no write when it is already there. */
+  setPercent(flag: FeatureFlagRef, percent: number): Promise<void>;
+  /** Puts back exactly what `snapshot` returned. */
+  restore(snapshot: Record<string, unknown>): Promise<void>;
 }
 
 export interface Clock {

@@ -369,6 +369,18 @@ export interface RolloutStatus {
   headerRoute?: { match: HeaderMatch[] };
   /** The phase to return to once an Invalid spec is fixed. */
   invalidFrom?: RolloutPhase;
+  /** The feature flags as they were before this rollout first changed them (restored on abort). */
+  featureFlags?: FlagRecord[];
+  /** An abort still has to put the flags back (retried until done). */
+  flagsRestorePending?: boolean;
+}
+
+export interface FlagRecord {
+  name: string;
+  /** The flag's whole strategy state in its environment, as the flag provider returned it. */
+  snapshot: Record<string, unknown>;
+  /** The rollout percentage Sluice last set, if any. */
+  percent?: number;
 }
 
 export interface Rollout {

@@ -6,6 +6,7 @@ import { createResources, type Resources } from '../../src/adapters/kubernetes/r
 import { IstioRouter } from '../../src/adapters/istio/router.js';
 import { createPrometheusProvider } from '../../src/adapters/prometheus/provider.js';
 import { Controller } from '../../src/controller/controller.js';
+import type { FlagPort } from '../../src/controller/ports.js';
 import { COMMAND_ANNOTATIONS } from '../../src/domain/commands.js';
 import type { CanaryStep, CommandKind, Rollout, RolloutSpec } from '../../src/domain/types.js';
 import { createLogger } from '../../src/logging.js';
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   http?: object[];
   /** Rollout spec fields written as given, after everything else (may be invalid). */
   rawSpec?: Record<string, unknown>;
+  /** The flag system the controller drives (real Unleash in the flag suites). */
+  flags?: FlagPort;
 }
 
 const NS = 'demo';
@@ -62,6 +65,7 @@ export class Harness {
     readonly api: ApiServer,
     readonly pods: PodSimulator,
     private readonly prometheusUrl: string,
+    private readonly flags: FlagPort | undefined,
   ) {}
 
   static async start(o: HarnessOptions): Promise<Harness> {
@@ -69,7 +73,7 @@ export class Harness {
     let pods: PodSimulator | undefined;
     try {
       pods = await startPodSimulator({ server: api, defaultReadyAfterMs: 0 });
-      const h = new Harness(api, pods, o.prometheusUrl ?? 'http://127.0.0.1:9');
+      const h = new Harness(api, pods, o.prometheusUrl ?? 'http://127.0.0.1:9', o.flags);
       const kc = kubeConfigFor(api.url);
       h.objects = KubernetesObjectApi.makeApiClient(kc);
       h.resources = createResources(createKubeClients(kc));
@@ -99,6 +103,7 @@ export class Harness {
       logger,
       clock: this.clock,
       manual: true,
+      flags: this.flags,
     });
   }
 

@@ -2,6 +2,7 @@ import { decide } from '../../src/domain/rollout/decide.js';
 import type { Action, Decision, Observed, RunState } from '../../src/domain/rollout/model.js';
 import type {
   AnalysisPhase,
+  BlueGreenStrategy,
   CanaryStep,
   CommandKind,
   RouteWeights,
@@ -18,6 +19,8 @@ export interface WorldOptions {
   background?: boolean;
   legacyWeight?: number;
   progressDeadlineSeconds?: number;
+  /** A blue-green rollout instead of a canary one (`steps` is then ignored). */
+  blueGreen?: BlueGreenStrategy;
 }
 
 export class World {
@@ -31,21 +34,28 @@ export class World {
   /** What a new analysis run finishes as, when the test does not set it. */
   defaultRunPhase: AnalysisPhase = 'Running';
   written: RouteWeights[][] = [];
+  /** Flag percentages as the flag system holds them. */
+  flags = new Map<string, number>();
+  /** Every flag write with the canary weight routed at that moment. */
+  flagLog: Array<{ flag: string; percent: number; canary: number }> = [];
   actions: Action[] = [];
   decisions: Decision[] = [];
   private seq = 0;
+  private pendingStatus: Partial<NonNullable<Rollout['status']>> | undefined;
 
   constructor(opts: WorldOptions) {
     const spec: RolloutSpec = {
       targetRef: { kind: 'Deployment', name: 'shop' },
       progressDeadlineSeconds: opts.progressDeadlineSeconds ?? 600,
       trafficRouting: { istio: { virtualService: { name: 'shop', routes: ['primary'] } } },
-      strategy: {
-        canary: {
-          steps: opts.steps,
-          ...(opts.background ? { analysis: { templates: [{ templateName: 'bg' }] } } : {}),
-        },
-      },
+      strategy: opts.blueGreen
+        ? { blueGreen: opts.blueGreen }
+        : {
+            canary: {
+              steps: opts.steps,
+              ...(opts.background ? { analysis: { templates: [{ templateName: 'bg' }] } } : {}),
+            },
+          },
     };
     this.rollout = {
       apiVersion: 'sluice.dev/v1alpha1',
@@ -104,6 +114,8 @@ export class World {
   tick(): Decision {
     const decision = decide(this.rollout, this.observe());
     for (const a of decision.actions) this.apply(a);
+    if (this.pendingStatus) Object.assign(decision.status, this.pendingStatus);
+    this.pendingStatus = undefined;
     this.rollout = { ...this.rollout, status: decision.status };
     this.decisions.push(decision);
     return decision;
@@ -180,8 +192,21 @@ export class World {
         if (r && r.phase === 'Running') this.runs.set(a.name, { ...r, phase: 'Terminated' });
         return;
       }
+      case 'snapshotFlags':
+        // As the controller does: what the action learned goes onto the status it writes.
+        this.pendingStatus = {
+          featureFlags: a.flags.map((f) => ({
+            name: f.name,
+            snapshot: { percent: this.flags.get(f.name) ?? 0 },
+          })),
+        };
+        return;
       case 'setFlag':
+        this.flags.set(a.flag.name, a.percent);
+        this.flagLog.push({ flag: a.flag.name, percent: a.percent, canary: this.canaryWeight() });
+        return;
       case 'restoreFlags':
+        for (const s of a.snapshots) this.flags.set('checkout-v2', Number(s['percent']));
         return;
       default: {
         const never: never = a;

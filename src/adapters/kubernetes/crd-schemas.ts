@@ -501,6 +501,23 @@ const rolloutStatus = obj('Observed state, written by the controller.', {
     ['match'],
   ),
   invalidFrom: oneOf('The phase to return to once an invalid spec is fixed.', ROLLOUT_PHASES),
+  featureFlags: list(
+    'Feature flags as they were before this rollout first changed them.',
+    obj(
+      'One flag.',
+      {
+        name: name('Flag name, as in spec.featureFlags.'),
+        snapshot: {
+          type: 'object',
+          description: "The flag's whole strategy state, as the flag provider returned it.",
+          'x-kubernetes-preserve-unknown-fields': true,
+        },
+        percent: percent('The rollout percentage Sluice last set.'),
+      },
+      ['name', 'snapshot'],
+    ),
+  ),
+  flagsRestorePending: bool('An abort still has to put the flags back; retried until done.'),
 });
 
 const analysisRunSpec = obj(

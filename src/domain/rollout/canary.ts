@@ -5,6 +5,7 @@ import { abortRollout, ignoreCommand, startRollout, terminateRuns } from './life
 import type { RunState } from './model.js';
 import { beginPromotion } from './promote.js';
 import { hostsOf, holdWeights, planRoutes, syncRoutes } from './routes.js';
+import { explicitFlag, flagsRecorded, followWeight } from './flags.js';
 
 const POLL_MS = 1000;
 const ANALYSIS_POLL_MS = 2000;
@@ -13,6 +14,7 @@ const DEFAULT_DEADLINE_S = 600;
 export function handleProgressing(d: DecisionBuilder): void {
   if (!handleCommands(d)) return;
   if (!followRevision(d)) return;
+  if (!flagsRecorded(d)) return;
   if (!candidateAvailable(d)) return;
   if (d.status.fullPromotionRequested) return beginPromotion(d, 'full promotion requested');
   if (!checkBackgroundAnalysis(d)) return;
@@ -221,8 +223,8 @@ function executeStep(d: DecisionBuilder, step: CanaryStep): void {
     return completeStep(d, 'header route in place');
   }
   if ('setFlag' in step) {
-    d.act({ kind: 'setFlag', flag: step.setFlag.flag, percent: step.setFlag.percent });
-    return completeStep(d, `flag ${step.setFlag.flag} at ${step.setFlag.percent}%`);
+    const set = explicitFlag(d, step.setFlag.flag, step.setFlag.percent);
+    return completeStep(d, `flag ${step.setFlag.flag} at ${set}%`);
   }
   if ('gate' in step) return runGate(d, step.gate);
   throw new Error(`unknown step ${JSON.stringify(step)}`);
@@ -233,6 +235,7 @@ function setWeight(d: DecisionBuilder, percent: number): void {
   const plan = planRoutes(d.obs.routes.routes, hostsOf(d), percent);
   d.status.weights = { stable: 100 - plan.effective, canary: plan.effective };
   syncRoutes(d, plan.routes, `step ${d.step}: setWeight ${percent}`);
+  followWeight(d, plan.effective);
   if (plan.capped) {
     d.setCondition(
       'WeightCapped',

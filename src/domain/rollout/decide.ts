@@ -1,9 +1,13 @@
-import type { Rollout } from '../types.js';
+import type { Rollout, RolloutPhase } from '../types.js';
 import { DecisionBuilder } from './builder.js';
 import { handleAborted, handleHealthy, handleInitializing, handleInvalid } from './lifecycle.js';
+import { handleBlueGreen } from './blue-green.js';
 import { handlePaused, handleProgressing } from './canary.js';
 import { handlePromoting } from './promote.js';
 import type { Decision, Observed } from './model.js';
+
+/** Phases whose handling depends on the strategy; the others are shared (lifecycle.ts). */
+const IN_FLIGHT: ReadonlySet<RolloutPhase> = new Set(['Progressing', 'Paused', 'Promoting']);
 
 /**
  * The rollout state machine: given the Rollout and what was observed, returns the actions to
@@ -17,6 +21,10 @@ export function decide(rollout: Rollout, obs: Observed): Decision {
   const phase = d.status.phase ?? 'Initializing';
   if (phase !== 'Invalid' && !checkSpec(d)) return d.build();
   if (!routesReadable(d)) return d.build();
+  if (d.rollout.spec.strategy.blueGreen && IN_FLIGHT.has(phase)) {
+    handleBlueGreen(d);
+    return d.build();
+  }
   switch (phase) {
     case 'Initializing':
       handleInitializing(d);

@@ -1,6 +1,7 @@
 import type { Command } from '../commands.js';
 import type { DecisionBuilder } from './builder.js';
 import { holdWeights, syncRoutes } from './routes.js';
+import { markFlagsForRestore, restoreFlags } from './flags.js';
 
 const POLL_MS = 1000;
 
@@ -54,12 +55,17 @@ export function startRollout(d: DecisionBuilder): void {
   s.originalRoutes = structuredClone(d.obs.routes.routes);
   s.analysisRuns = {};
   s.lastMeasurements = [];
+  delete s.featureFlags;
+  delete s.flagsRestorePending;
   delete s.pausedAt;
   delete s.unavailableSince;
   delete s.fullPromotionRequested;
   delete s.promotionCommitted;
   delete s.headerRoute;
-  d.act({ kind: 'scaleCandidate', replicas: Math.max(primary?.replicas ?? target.replicas, 1) });
+  const full = Math.max(primary?.replicas ?? target.replicas, 1);
+  // Blue-green: the preview starts at previewReplicaCount; it scales up once the switch is approved.
+  const preview = d.rollout.spec.strategy.blueGreen?.previewReplicaCount;
+  d.act({ kind: 'scaleCandidate', replicas: preview === undefined ? full : Math.max(preview, 1) });
   d.clearCondition('Aborted');
   d.setCondition('Progressing', 'True', 'RolloutStarted', `rolling out ${target.revision}`);
   d.transition(
@@ -85,8 +91,8 @@ export function abortRollout(
   if (s.originalRoutes) syncRoutes(d, s.originalRoutes, `abort: ${message}`);
   if (d.obs.routes.ok && d.obs.routes.headerRoute) d.act({ kind: 'removeHeaderRoute' });
   terminateRuns(d, `rollout aborted: ${message}`);
-  if ((d.rollout.spec.featureFlags ?? []).length > 0) d.act({ kind: 'restoreFlags' });
   d.act({ kind: 'scaleCandidate', replicas: 0 });
+  markFlagsForRestore(d);
   s.weights = { stable: 100, canary: 0 };
   delete s.headerRoute;
   delete s.fullPromotionRequested;
@@ -94,6 +100,7 @@ export function abortRollout(
   d.setCondition('Progressing', 'False', reason, message);
   d.setCondition('Aborted', 'True', reason, message);
   d.transition(reason, message, { warning: true, phase: 'Aborted' });
+  d.requeue(0);
 }
 
 export function terminateRuns(d: DecisionBuilder, message: string): void {
@@ -138,6 +145,7 @@ export function handleAborted(d: DecisionBuilder): void {
   }
   if (s.originalRoutes) syncRoutes(d, s.originalRoutes, 'aborted: keep the original weights');
   if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
+  restoreFlags(d);
 }
 
 export function handleInvalid(d: DecisionBuilder, check: (d: DecisionBuilder) => boolean): void {

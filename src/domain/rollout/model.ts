@@ -1,5 +1,6 @@
 import type { Command } from '../commands.js';
 import type {
+  FeatureFlagRef,
   AnalysisPhase,
   AnalysisRef,
   HeaderMatch,
@@ -64,8 +65,10 @@ export type Action =
   | { kind: 'removeHeaderRoute' }
   | { kind: 'startAnalysis'; name: string; step: number; analysis: AnalysisRef }
   | { kind: 'terminateAnalysis'; name: string; message: string }
-  | { kind: 'setFlag'; flag: string; percent: number }
-  | { kind: 'restoreFlags' };
+  /** Records each flag's whole state before the first change (the controller stores it on status). */
+  | { kind: 'snapshotFlags'; flags: FeatureFlagRef[] }
+  | { kind: 'setFlag'; flag: FeatureFlagRef; percent: number }
+  | { kind: 'restoreFlags'; snapshots: Array<Record<string, unknown>> };
 
 export type ActionKind = Action['kind'];
 
@@ -96,6 +99,12 @@ export const REASONS = [
   'TrafficRoutingError',
   'HeaderRouteSet',
   'FlagSet',
+  // Blue-green (see blue-green.ts).
+  'PreviewReady',
+  'WaitingForPromotion',
+  'TrafficSwitched',
+  'OldVersionScaledDown',
+  'SwitchedBack',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 

@@ -1,6 +1,7 @@
 import type { DecisionBuilder } from './builder.js';
 import { abortRollout, ignoreCommand, startRollout, terminateRuns } from './lifecycle.js';
 import { hostsOf, planRoutes, syncRoutes } from './routes.js';
+import { finalFlags } from './flags.js';
 
 const POLL_MS = 1000;
 
@@ -51,7 +52,7 @@ export function handlePromoting(d: DecisionBuilder): void {
   finishPromotion(d);
 }
 
-function finishPromotion(d: DecisionBuilder): void {
+export function finishPromotion(d: DecisionBuilder): void {
   const s = d.status;
   if (d.obs.routes.ok) {
     syncRoutes(
@@ -62,9 +63,7 @@ function finishPromotion(d: DecisionBuilder): void {
     if (d.obs.routes.headerRoute) d.act({ kind: 'removeHeaderRoute' });
   }
   terminateRuns(d, 'rollout promoted');
-  for (const flag of d.rollout.spec.featureFlags ?? []) {
-    d.act({ kind: 'setFlag', flag: flag.name, percent: flag.finalPercent ?? 100 });
-  }
+  finalFlags(d);
   d.act({ kind: 'scaleCandidate', replicas: 0 });
   s.stableRevision = s.canaryRevision;
   s.weights = { stable: 100, canary: 0 };

@@ -267,4 +267,35 @@ describe('rollout state machine', () => {
     expect(w.rollout.status?.currentStepIndex).to.equal(1);
     expect(w.canaryWeight()).to.equal(20);
   });
+
+  it('S34 moves a following flag after each route write, never above the canary weight, and restores it on abort', () => {
+    const w = new World({ steps: [{ setWeight: 10 }, { setWeight: 25 }, { pause: {} }] });
+    w.rollout.spec.featureFlags = [{ name: 'checkout-v2' }];
+    w.settle();
+    w.newRevision('rev2');
+    w.settle();
+    expect(w.flagLog.map((f) => f.percent)).to.deep.equal([10, 25]);
+    for (const f of w.flagLog) expect(f.percent).to.be.at.most(f.canary);
+    w.command('abort');
+    w.settle();
+    expect(w.phase).to.equal('Aborted');
+    expect(w.flags.get('checkout-v2')).to.equal(0);
+    expect(w.rollout.status?.flagsRestorePending).to.equal(undefined);
+    const restoreAt = w.actions.findIndex((a) => a.kind === 'restoreFlags');
+    const routesBackAt = w.actions.findIndex(
+      (a, i) => a.kind === 'writeRoutes' && i > 0 && a.routes[0]?.destinations[1]?.weight === 0,
+    );
+    expect(routesBackAt).to.be.greaterThan(-1);
+    expect(restoreAt).to.be.greaterThan(routesBackAt);
+  });
+
+  it('sets the final flag state on promotion', () => {
+    const w = new World({ steps: [{ setWeight: 50 }] });
+    w.rollout.spec.featureFlags = [{ name: 'checkout-v2', finalPercent: 100 }];
+    w.settle();
+    w.newRevision('rev2');
+    w.settle();
+    expect(w.phase).to.equal('Healthy');
+    expect(w.flags.get('checkout-v2')).to.equal(100);
+  });
 });

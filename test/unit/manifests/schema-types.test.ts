@@ -78,6 +78,8 @@ function compare(
     out.push(`${at}: object but schema says ${String(schema.type)}`);
     return;
   }
+  // An opaque object kept as written (e.g. a flag provider's snapshot): any map type fits it.
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true && !schema.properties) return;
   if (checker.getIndexInfosOfType(nonNull).length > 0) {
     if (typeof schema.additionalProperties !== 'object')
       out.push(`${at}: map without additionalProperties`);
