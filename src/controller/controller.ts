@@ -7,6 +7,7 @@ import type { Resources } from '../adapters/kubernetes/resources.js';
 import type { MetricProvider } from '../domain/provider.js';
 import { rolloutLogger, type Logger } from '../logging.js';
 import { tickRun } from './analysis-runner.js';
+import { createGateChecker, type GateChecker } from './gates.js';
 import { ensureServices, execute } from './execute.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { observe } from './observe.js';
@@ -19,6 +20,8 @@ export interface ControllerOptions {
   provider: MetricProvider;
   events: EventSink;
   flags?: FlagPort | undefined;
+  /** Asks the URLs of gate steps; default: a checker using fetch. */
+  gates?: GateChecker | undefined;
   logger: Logger;
   metrics?: ControllerMetrics | undefined;
   clock?: (Clock & Partial<QueueClock>) | undefined;
@@ -50,6 +53,7 @@ export class Controller {
   private readonly resyncMs: number;
 
   constructor(private readonly o: ControllerOptions) {
+    o.gates ??= createGateChecker();
     this.metrics = o.metrics ?? createControllerMetrics();
     this.clock = o.clock ?? realClock;
     this.resyncMs = o.resyncMs ?? 30_000;

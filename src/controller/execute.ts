@@ -146,8 +146,13 @@ async function startAnalysis(
   analysis: import('../domain/types.js').AnalysisRef,
 ): Promise<void> {
   const { rollout } = ctx;
-  const field =
-    step < 0 ? 'spec.strategy.canary.analysis' : `spec.strategy.canary.steps[${step}].analysis`;
+  const blueGreen = rollout.spec.strategy.blueGreen !== undefined;
+  // Blue-green runs carry the stage: 1 before the switch, 2 after it (domain/rollout/blue-green-stages.ts).
+  const field = blueGreen
+    ? `spec.strategy.blueGreen.${step === 1 ? 'prePromotionAnalysis' : 'postPromotionAnalysis'}`
+    : step < 0
+      ? 'spec.strategy.canary.analysis'
+      : `spec.strategy.canary.steps[${step}].analysis`;
   const metrics = (await resolveAnalysis(deps.resources, rollout, analysis, field)).map((m) =>
     withDefaults(m, rollout),
   );

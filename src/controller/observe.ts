@@ -20,11 +20,13 @@ import type {
 import { validateRolloutSpec } from '../domain/validate-rollout.js';
 import type { Resources } from '../adapters/kubernetes/resources.js';
 import { headerRouteName, type RouteRef, type TrafficRouter } from './ports.js';
+import type { GateChecker } from './gates.js';
 import { primaryName, primaryState, targetState } from './workload.js';
 
 export interface ObserveDeps {
   resources: Resources;
   router: TrafficRouter;
+  gates?: GateChecker | undefined;
 }
 
 export function routeRefOf(rollout: Rollout): RouteRef {
@@ -58,7 +60,7 @@ export async function observe(
   now: number,
 ): Promise<Observation> {
   const ns = rollout.metadata.namespace ?? 'default';
-  const [target, primary, routes, specProblems, stepRun, backgroundRun] = await Promise.all([
+  const [target, primary, routes, specProblems, stepRun, backgroundRun, gate] = await Promise.all([
     getOrUndefined(
       deps.resources.deployments.get({ namespace: ns, name: rollout.spec.targetRef.name }),
     ),
@@ -67,6 +69,7 @@ export async function observe(
     checkSpec(deps.resources, rollout),
     readRun(deps.resources, ns, rollout.status?.analysisRuns?.step),
     readRun(deps.resources, ns, rollout.status?.analysisRuns?.background),
+    deps.gates?.check(rollout, now),
   ]);
   return {
     target,
@@ -78,6 +81,7 @@ export async function observe(
       routes,
       stepRun,
       backgroundRun,
+      gate,
       commands: pendingCommands(rollout),
       specProblems,
     },
@@ -142,6 +146,11 @@ async function checkSpec(resources: Resources, rollout: Rollout): Promise<SpecPr
       refs.push({ field: `spec.strategy.canary.steps[${i}].analysis`, ref: step.analysis });
   });
   if (canary?.analysis) refs.push({ field: 'spec.strategy.canary.analysis', ref: canary.analysis });
+  const blueGreen = rollout.spec.strategy.blueGreen;
+  for (const key of ['prePromotionAnalysis', 'postPromotionAnalysis'] as const) {
+    const ref = blueGreen?.[key];
+    if (ref) refs.push({ field: `spec.strategy.blueGreen.${key}`, ref });
+  }
   for (const { field, ref } of refs) {
     try {
       await resolveAnalysis(resources, rollout, ref, field);

@@ -257,15 +257,12 @@ function runGate(
   const deadline = parseDuration(gate.deadline ?? '1h');
   if (d.obs.now - stepStart(d) >= deadline) {
     const msg = `gate not approved within ${gate.deadline ?? '1h'}${g?.message ? `: ${g.message}` : ''}`;
-    if ((gate.onDeadline ?? 'abort') === 'abort') return abortRollout(d, 'Aborted', msg);
+    if ((gate.onDeadline ?? 'abort') === 'abort') return abortRollout(d, 'GateTimeout', msg);
     return pause(d, 'PausedByStep', msg);
   }
-  d.setCondition(
-    'Progressing',
-    'True',
-    'WaitingForGate',
-    g?.message ? `waiting for gate: ${g.message}` : 'waiting for gate',
-  );
+  const waiting = g?.message ? `waiting for gate: ${g.message}` : 'waiting for gate';
+  d.setCondition('Progressing', 'True', 'WaitingForGate', waiting);
+  d.status.message = waiting;
   d.requeue(POLL_MS * 5);
 }
 

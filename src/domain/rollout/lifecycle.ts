@@ -84,7 +84,7 @@ export function startRollout(d: DecisionBuilder): void {
  */
 export function abortRollout(
   d: DecisionBuilder,
-  reason: 'Aborted' | 'AnalysisFailed' | 'ProgressDeadlineExceeded',
+  reason: 'Aborted' | 'AnalysisFailed' | 'ProgressDeadlineExceeded' | 'GateTimeout',
   message: string,
 ): void {
   const s = d.status;

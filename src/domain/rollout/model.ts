@@ -87,6 +87,8 @@ export const REASONS = [
   'AnalysisSuccessful',
   'WaitingForCandidate',
   'ProgressDeadlineExceeded',
+  'GateTimeout',
+  'WaitingForGate',
   'Promoting',
   'Promoted',
   'Aborted',
