@@ -1,5 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { dirname } from 'node:path';
 import { GroupCommitWriter } from './group-commit.js';
 
@@ -101,44 +103,86 @@ export async function verifyAuditLog(
   path: string,
   key?: string | Buffer,
 ): Promise<AuditVerification> {
-  const text = await readFile(path, 'utf8');
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const records = lines.map(parseRecord);
-  const bad = (line: number, problem: AuditProblem, message: string, seq?: number) => ({
-    ok: false,
-    records: lines.length,
-    firstBad: { line, problem, message, ...(seq === undefined ? {} : { seq }) },
-  });
+  // Streams the file: an audit log can be far larger than memory allows as one string.
+  let count = 0;
   let prevLine: string | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const rec = records[i];
-    const line = lines[i] as string;
-    if (!rec) return bad(i + 1, 'malformed', 'not a JSON audit record');
-    const expectedSeq = i + 1;
-    if (rec.seq !== expectedSeq) {
-      const later = records.slice(i + 1).some((r) => r?.seq === expectedSeq);
-      if (later || rec.seq < expectedSeq)
-        return bad(i + 1, 'reordered', `seq ${rec.seq} where ${expectedSeq} was expected`, rec.seq);
-      return bad(i + 1, 'removed', `records ${expectedSeq}..${rec.seq - 1} are missing`, rec.seq);
+  let bad: AuditVerification['firstBad'];
+  let missing: { seq: number; line: number; found: number } | undefined;
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) {
+    count += 1;
+    if (missing) {
+      // After a gap, look on only to learn whether the missing record turns up later.
+      if (parseRecord(line)?.seq === missing.seq) {
+        bad = reorderedAt(missing);
+        missing = undefined;
+      }
+      continue;
     }
-    if (key !== undefined) {
-      const { hmac, ...rest } = rec;
-      if (hmac === undefined || !safeEqualHex(hmac, hmacOf(key, JSON.stringify(rest))))
-        return bad(i + 1, 'changed', 'hmac does not match the record', rec.seq);
+    if (bad) continue;
+    const found = checkLine(line, count, prevLine, key);
+    if (found === 'gap') {
+      const rec = parseRecord(line) as AuditRecord;
+      missing = { seq: count, line: count, found: rec.seq };
+      continue;
     }
-    const expectedPrev = prevLine === undefined ? GENESIS : sha256(prevLine);
-    if (rec.prev !== expectedPrev)
-      // The chain breaks here: the record before this one was edited.
-      return bad(
-        i,
-        'changed',
-        `record ${rec.seq - 1} was changed after it was written`,
-        rec.seq - 1,
-      );
+    if (found) bad = found;
     prevLine = line;
   }
-  return { ok: true, records: lines.length };
+  if (missing)
+    bad = {
+      line: missing.line,
+      seq: missing.found,
+      problem: 'removed',
+      message: `records ${missing.seq}..${missing.found - 1} are missing`,
+    };
+  return bad ? { ok: false, records: count, firstBad: bad } : { ok: true, records: count };
+}
+
+function reorderedAt(m: {
+  seq: number;
+  line: number;
+  found: number;
+}): AuditVerification['firstBad'] {
+  return {
+    line: m.line,
+    seq: m.found,
+    problem: 'reordered',
+    message: `seq ${m.found} where ${m.seq} was expected`,
+  };
+}
+
+/** The problem with line `n` (1-based), 'gap' when records seem to be missing before it. */
+function checkLine(
+  line: string,
+  n: number,
+  prevLine: string | undefined,
+  key: string | Buffer | undefined,
+): AuditVerification['firstBad'] | 'gap' | undefined {
+  const rec = parseRecord(line);
+  if (!rec) return { line: n, problem: 'malformed', message: 'not a JSON audit record' };
+  if (rec.seq < n) return reorderedAt({ seq: n, line: n, found: rec.seq });
+  if (rec.seq > n) return 'gap';
+  if (key !== undefined) {
+    const { hmac, ...rest } = rec;
+    if (hmac === undefined || !safeEqualHex(hmac, hmacOf(key, JSON.stringify(rest))))
+      return {
+        line: n,
+        seq: rec.seq,
+        problem: 'changed',
+        message: 'hmac does not match the record',
+      };
+  }
+  const expectedPrev = prevLine === undefined ? GENESIS : sha256(prevLine);
+  if (rec.prev !== expectedPrev)
+    // The chain breaks here: the record before this one was edited.
+    return {
+      line: n - 1,
+      seq: rec.seq - 1,
+      problem: 'changed',
+      message: `record ${rec.seq - 1} was changed after it was written`,
+    };
+  return undefined;
 }
 
 function parseRecord(line: string): AuditRecord | undefined {
@@ -162,16 +206,31 @@ function parseRecord(line: string): AuditRecord | undefined {
   return ok ? (value as AuditRecord) : undefined;
 }
 
+/** The last non-empty line, read from the end of the file (the log may be very large). */
 async function readLastLine(path: string): Promise<string | undefined> {
-  let text: string;
+  let file;
   try {
-    text = await readFile(path, 'utf8');
+    file = await open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const lines = text.split('\n').filter((l) => l !== '');
-  return lines[lines.length - 1];
+  try {
+    const { size } = await file.stat();
+    for (let chunk = 64 * 1024; ; chunk *= 4) {
+      const start = Math.max(0, size - chunk);
+      const buf = Buffer.alloc(size - start);
+      await file.read(buf, 0, buf.length, start);
+      const lines = buf
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      // A whole line is known once a newline precedes it, or the read reached the file's start.
+      if (lines.length >= 2 || start === 0) return lines[lines.length - 1];
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 function sha256(text: string): string {

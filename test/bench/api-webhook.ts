@@ -59,9 +59,11 @@ try {
     durationMs,
     build: (i) => {
       const replay = i % 10 === 9 && answered.length > 0;
-      const n = replay
-        ? (answered[Math.floor(Math.random() * answered.length)] as number)
-        : fresh++;
+      // Redeliveries are recent ones: the API remembers the newest 50,000 delivery ids by
+      // default, and an id older than that would (by design) be acted on again.
+      const recent = Math.min(answered.length, 10_000);
+      const pick = answered[answered.length - 1 - Math.floor(Math.random() * recent)] as number;
+      const n = replay ? pick : fresh++;
       if (replay) outcome.replaysSent += 1;
       sent.set(i, replay ? -1 - n : n);
       return delivery(n);
