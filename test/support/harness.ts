@@ -8,7 +8,13 @@ import { createPrometheusProvider } from '../../src/adapters/prometheus/provider
 import { Controller } from '../../src/controller/controller.js';
 import type { FlagPort } from '../../src/controller/ports.js';
 import { COMMAND_ANNOTATIONS } from '../../src/domain/commands.js';
-import type { CanaryStep, CommandKind, Rollout, RolloutSpec } from '../../src/domain/types.js';
+import type {
+  BlueGreenStrategy,
+  CanaryStep,
+  CommandKind,
+  Rollout,
+  RolloutSpec,
+} from '../../src/domain/types.js';
 import { createLogger } from '../../src/logging.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/index.js';
 import { startPodSimulator, type PodSimulator } from '../../src/sandbox/pods/index.js';
@@ -30,6 +36,8 @@ export class FakeClock {
 
 export interface HarnessOptions {
   steps: CanaryStep[];
+  /** A blue-green Rollout instead of a canary one (`steps` is then ignored). */
+  blueGreen?: BlueGreenStrategy;
   /** Extra Rollout spec fields (analysis defaults, background analysis...). */
   spec?: Partial<RolloutSpec>;
   prometheusUrl?: string;
@@ -236,7 +244,9 @@ function rollout(o: HarnessOptions): KubernetesObject {
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop' },
       trafficRouting: { istio: { virtualService: { name: 'shop', routes: ['primary'] } } },
       ...o.spec,
-      strategy: { canary: { ...(o.spec?.strategy?.canary ?? {}), steps: o.steps } },
+      strategy: o.blueGreen
+        ? { blueGreen: o.blueGreen }
+        : { canary: { ...(o.spec?.strategy?.canary ?? {}), steps: o.steps } },
       ...o.rawSpec,
     },
   } as KubernetesObject;
