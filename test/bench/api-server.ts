@@ -32,6 +32,15 @@ if (mode === 'hello') {
 }
 
 process.send?.({ url: server.url });
+// If the benchmark process goes away, so does this one (and its temp dir).
+process.on('disconnect', () => {
+  void (async () => {
+    await server?.close();
+    await api?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    process.exit(0);
+  })();
+});
 process.on('message', (msg: { cmd: string }) => {
   void (async () => {
     if (msg.cmd === 'stats' && api) {
