@@ -116,6 +116,7 @@ export function createApp(deps: AppDeps): Express {
       idempotency,
       metrics,
       lock: new KeyedLock(),
+      logger: deps.logger,
     }),
   );
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Command } from '../domain/commands.js';
 import type { CommandKind } from '../domain/types.js';
+import { LOG_FIELDS, type Logger } from '../logging.js';
 import type { AuditLog } from './audit.js';
 import { requireRole, type Caller } from './auth.js';
 import type { RolloutBackend, RolloutRef } from './backend.js';
@@ -22,6 +23,7 @@ export interface RolloutRoutesDeps {
   idempotency: IdempotencyCache;
   metrics: ApiMetrics;
   lock: KeyedLock;
+  logger: Logger;
 }
 
 interface PromoteBody {
@@ -151,6 +153,14 @@ async function runCommand(
     },
   });
   deps.metrics.commands.inc({ command: kind, outcome: result.written ? 'accepted' : 'pending' });
+  deps.logger.info('rollout command recorded', {
+    [LOG_FIELDS.namespace]: ref.namespace,
+    [LOG_FIELDS.rollout]: ref.name,
+    command: kind,
+    requestId: result.requestId,
+    written: result.written,
+    actor: who.subject,
+  });
   return {
     status: 202,
     body: {
