@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { startServer, type RunningServer } from '../../src/api/server.js';
@@ -11,6 +12,7 @@ import type { RolloutStatus } from '../../src/domain/types.js';
 import { makeRollout, makeTestApi, TOKENS, type TestApi } from '../api/support.js';
 
 const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 interface Captured {
   code: number;
@@ -248,19 +250,15 @@ describe('sluice CLI', () => {
     this.timeout(30_000);
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'list', '-o', 'json'],
+      ['--import', 'tsx', MAIN, 'list', '-o', 'json'],
       {
         env: { ...process.env, SLUICE_URL: server.url, SLUICE_TOKEN: TOKENS.viewer, HOME: home },
       },
     );
     expect((JSON.parse(stdout) as unknown[]).length).to.equal(2);
-    const failed = await run(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'get', 'shop/nope'],
-      {
-        env: { ...process.env, SLUICE_URL: server.url, SLUICE_TOKEN: TOKENS.viewer, HOME: home },
-      },
-    ).catch((e: { code: number; stderr: string }) => e);
+    const failed = await run(process.execPath, ['--import', 'tsx', MAIN, 'get', 'shop/nope'], {
+      env: { ...process.env, SLUICE_URL: server.url, SLUICE_TOKEN: TOKENS.viewer, HOME: home },
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((failed as { code: number }).code).to.equal(3);
   });
 });
