@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   leaderElection?: { namespace: string; name: string; identity: string } | undefined;
   provider?: MetricProvider | undefined;
   flags?: FlagPort | undefined;
+  /** Client-side limit on API server requests per second (watches included); default none. */
+  kubeQps?: number | undefined;
 }
 
 export interface Runtime {
@@ -35,7 +37,7 @@ export interface Runtime {
 
 /** Wires the adapters to a Controller and feeds it from watches. */
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
-  const clients = createKubeClients(o.kubeConfig);
+  const clients = createKubeClients(o.kubeConfig, { qps: o.kubeQps });
   const resources = createResources(clients);
   const controller = new Controller({
     resources,

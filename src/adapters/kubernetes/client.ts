@@ -70,6 +70,70 @@ export interface KubeClients {
 
 export interface KubeClientsOptions {
   timeoutMs?: number;
+  /**
+   * Client-side limit, in requests per second, on every call and every watch (re)connect, as
+   * client-go's QPS. Waiting for a turn counts against the call's deadline. Default: no limit.
+   */
+  qps?: number | undefined;
+  /** Requests that may go at once after a quiet spell. Default: max(1, ceil(qps)). */
+  burst?: number | undefined;
+}
+
+/** Hands out turns at a steady rate; callers past the burst wait, first come first served. */
+export interface RateLimiter {
+  /** Resolves at this caller's turn; rejects with the signal's reason if it aborts first. */
+  take(signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * A token bucket: `burst` tokens, refilled at `qps` per second. Each caller reserves the next
+ * token at once (the balance may go negative) and sleeps until it exists, so turns keep their
+ * order without a waiter list; a caller that gives up hands its token back.
+ */
+export function createTokenBucket(o: { qps: number; burst?: number | undefined }): RateLimiter {
+  if (!(o.qps > 0)) throw new RangeError(`qps must be a positive number, not ${o.qps}`);
+  const burst = o.burst ?? Math.max(1, Math.ceil(o.qps));
+  if (!(burst >= 1)) throw new RangeError(`burst must be at least 1, not ${burst}`);
+  let tokens = burst;
+  let last = performance.now();
+  return {
+    take(signal) {
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      const now = performance.now();
+      tokens = Math.min(burst, tokens + ((now - last) * o.qps) / 1000);
+      last = now;
+      tokens -= 1;
+      if (tokens >= 0) return Promise.resolve();
+      const waitMs = (-tokens * 1000) / o.qps;
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          tokens += 1;
+          reject(signal?.reason);
+        };
+        const timer = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, waitMs);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+  };
+}
+
+// Watch has no hook of its own; every (re)connect takes a turn before it goes out.
+class RateLimitedWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly limiter: RateLimiter,
+  ) {
+    super(config);
+  }
+
+  override async watch(...args: Parameters<Watch['watch']>): Promise<AbortController> {
+    await this.limiter.take();
+    return super.watch(...args);
+  }
 }
 
 // NOTE: client-node 1.4 picks the patch Content-Type from the first JSON-like media type the
@@ -92,6 +156,10 @@ export function createKubeClients(kc: KubeConfig, options: KubeClientsOptions = 
   const apps = kc.makeApiClient(AppsV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const coordination = kc.makeApiClient(CoordinationV1Api);
+  const limiter =
+    options.qps === undefined
+      ? undefined
+      : createTokenBucket({ qps: options.qps, burst: options.burst });
 
   const call: KubeClients['call'] = async (target, fn, opts = {}) => {
     const deadline = opts.timeoutMs ?? timeoutMs;
@@ -104,6 +172,7 @@ export function createKubeClients(kc: KubeConfig, options: KubeClientsOptions = 
     if (opts.contentType)
       configOptions = setHeaderOptions('Content-Type', opts.contentType, configOptions);
     try {
+      await limiter?.take(signal);
       return await fn(configOptions);
     } catch (err) {
       throw toClusterError(err, target, {
@@ -175,7 +244,7 @@ export function createKubeClients(kc: KubeConfig, options: KubeClientsOptions = 
     apps,
     custom,
     coordination,
-    watch: new Watch(kc),
+    watch: limiter ? new RateLimitedWatch(kc, limiter) : new Watch(kc),
     timeoutMs,
     call,
     patchJson: (ref, ops, opts) => patch(ref, ops, PatchStrategy.JsonPatch, opts),
