@@ -90,11 +90,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-function rollout(stack: Stack): Rollout | undefined {
+export function rollout(stack: Stack): Rollout | undefined {
   return stack.api.store.get('rollouts', NS, NAME) as Rollout | undefined;
 }
 
-function canaryWeight(stack: Stack): number {
+export function canaryWeight(stack: Stack): number {
   const vs = stack.api.store.get('virtualservices', NS, NAME) as
     | {
         spec?: {
@@ -193,7 +193,7 @@ function summary(
 }
 
 /** When the first Failed measurement of this revision's analysis was taken (epoch ms). */
-function firstFailure(stack: Stack, revision: string): number | undefined {
+export function firstFailure(stack: Stack, revision: string): number | undefined {
   if (!revision) return undefined;
   let first: number | undefined;
   for (const run of stack.api.store.list('analysisruns', NS) as unknown as AnalysisRun[]) {
@@ -209,7 +209,7 @@ function firstFailure(stack: Stack, revision: string): number | undefined {
   return first;
 }
 
-async function setEnv(stack: Stack, env: Record<string, string>): Promise<void> {
+export async function setEnv(stack: Stack, env: Record<string, string>): Promise<void> {
   const deployments = stack.runtime?.resources.deployments;
   if (!deployments) throw new Error('the controller is not running');
   for (let attempt = 0; ; attempt++) {
@@ -227,7 +227,7 @@ async function setEnv(stack: Stack, env: Record<string, string>): Promise<void> 
   }
 }
 
-async function waitFor(
+export async function waitFor(
   cond: () => boolean,
   timeoutMs: number,
   what: string,
@@ -242,6 +242,6 @@ async function waitFor(
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,6 +1,7 @@
 // `npm run demo [-- --json]`: the sandbox demo. Progress goes to stdout (stderr with --json,
 // where stdout carries exactly one JSON summary). Exits 0 only when both outcomes are right.
 import { createLogger } from '../../logging.js';
+import { runBlueGreenDemo } from './blue-green.js';
 import { runDemo } from './demo.js';
 
 async function main(): Promise<number> {
@@ -10,24 +11,34 @@ async function main(): Promise<number> {
   const print = (line: string): void => {
     (json ? process.stderr : process.stdout).write(`${line}\n`);
   };
-  const result = await runDemo({ logger, print, signal: stop.signal });
+  const at = process.argv.indexOf('--strategy');
+  const strategy = at >= 0 ? process.argv[at + 1] : 'canary';
+  if (strategy !== 'canary' && strategy !== 'blue-green')
+    throw new Error(`--strategy must be canary or blue-green, not ${String(strategy)}`);
+  const blueGreen = strategy === 'blue-green';
+  const options = { logger, print, signal: stop.signal };
+  const result = blueGreen ? await runBlueGreenDemo(options) : await runDemo(options);
   if (json) {
     process.stdout.write(`${JSON.stringify({ rollouts: result.rollouts })}\n`);
   } else {
     print('');
     print('summary');
     for (const r of result.rollouts) {
-      const extra =
+      const back =
         r.outcome === 'RolledBack'
           ? `, rolled back in ${r.rollbackSeconds ?? '?'}s: ${r.rollbackReason ?? ''}`
           : '';
+      const extra =
+        'failedRequestsDuringSwitch' in r && 'requestsDuringSwitch' in r
+          ? `${back}; ${String(r.failedRequestsDuringSwitch ?? '?')} of ${String(r.requestsDuringSwitch ?? '?')} requests failed during the switch`
+          : back;
       print(
         `  ${r.name} (${r.revision}): ${r.outcome} after ${r.durationSeconds}s, ${r.stepsCompleted} steps, max canary weight ${r.maxCanaryWeight}%${extra}`,
       );
     }
     print(
       result.ok
-        ? 'demo passed: the healthy release was promoted and the bad one rolled back'
+        ? `demo passed: the healthy release was promoted${blueGreen ? ' with no failed request at the switch' : ''} and the bad one rolled back`
         : 'demo FAILED: an outcome was not the expected one',
     );
   }

@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+// `npm run demo -- --strategy blue-green --json`, run as a user would: sandbox, real Prometheus,
+// real app processes, real traffic. The healthy release must switch with no failed request.
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DEMO = ['--import', 'tsx', resolve(ROOT, 'src/sandbox/demo/main.ts')];
+
+interface Summary {
+  rollouts: Array<Record<string, unknown> & { outcome: string }>;
+}
+
+function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [...DEMO, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+describe('blue-green demo (end to end)', function () {
+  this.timeout(240_000);
+
+  it('switches the healthy release under live load with zero failed requests and switches the failing one back', async () => {
+    const started = Date.now();
+    const { code, stdout, stderr } = await runDemo(['--strategy', 'blue-green', '--json']);
+    expect(code, stderr.slice(-2000)).to.equal(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines).to.have.length(1);
+    const summary = JSON.parse(lines[0] as string) as Summary;
+    expect(summary.rollouts.map((r) => r.outcome)).to.deep.equal(['Promoted', 'RolledBack']);
+    const [good, bad] = summary.rollouts;
+    expect(good?.failedRequestsDuringSwitch).to.equal(0);
+    expect(good?.requestsDuringSwitch).to.be.a('number').above(100);
+    expect(good?.maxCanaryWeight).to.equal(100);
+    expect(good?.rollbackReason).to.equal(null);
+    expect(bad?.rollbackReason).to.match(/post-promotion analysis.*success-rate/);
+    expect(bad?.rollbackSeconds).to.be.a('number').within(0, 5);
+    for (const r of summary.rollouts) {
+      expect(Object.keys(r).sort()).to.deep.equal(
+        [
+          'durationSeconds',
+          'failedRequestsDuringSwitch',
+          'maxCanaryWeight',
+          'name',
+          'outcome',
+          'requestsDuringSwitch',
+          'revision',
+          'rollbackReason',
+          'rollbackSeconds',
+          'stepsCompleted',
+        ].sort(),
+      );
+    }
+    expect(stderr).to.match(/PreviewReady: preview \w+ ready/);
+    expect(stderr).to.match(/AnalysisSuccessful: pre-promotion analysis .* \[success-rate=/);
+    expect(stderr).to.match(/TrafficSwitched: all traffic switched/);
+    expect(stderr).to.match(/OldVersionScaledDown: old version/);
+    expect(stderr).to.match(/SwitchedBack: all traffic back to shop-primary/);
+    expect(Date.now() - started).to.be.below(120_000);
+  });
+});
