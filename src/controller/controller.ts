@@ -2,7 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { InvalidSpecError, SluiceError, errorMessage } from '../domain/errors.js';
 import { decide } from '../domain/rollout/decide.js';
 import type { Action, Decision, Transition } from '../domain/rollout/model.js';
-import type { AnalysisRun, Rollout } from '../domain/types.js';
+import { ROLLOUT_PHASES, type AnalysisRun, type Rollout } from '../domain/types.js';
 import type { Resources } from '../adapters/kubernetes/resources.js';
 import type { MetricProvider } from '../domain/provider.js';
 import { rolloutLogger, type Logger } from '../logging.js';
@@ -295,15 +295,7 @@ export class Controller {
       rollout: rollout.metadata.name,
     };
     this.metrics.canaryWeight.set(labels, decision.status.weights?.canary ?? 0);
-    for (const p of [
-      'Initializing',
-      'Healthy',
-      'Progressing',
-      'Paused',
-      'Promoting',
-      'Aborted',
-      'Invalid',
-    ] as const) {
+    for (const p of ROLLOUT_PHASES) {
       this.metrics.phase.set({ ...labels, phase: p }, decision.status.phase === p ? 1 : 0);
     }
   }

@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   type ConfigurationOptions,
@@ -13,17 +12,7 @@ import {
 
 const CLUSTER = 'sandbox';
 
-/** A KubeConfig pointing at `url` (plain HTTP on loopback, no credentials). */
-export function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: CLUSTER, server: url, skipTLSVerify: true }],
-    users: [{ name: CLUSTER }],
-    contexts: [{ name: CLUSTER, cluster: CLUSTER, user: CLUSTER, namespace: 'default' }],
-    currentContext: CLUSTER,
-  });
-  return kc;
-}
+export { kubeConfigFor } from '../../src/sandbox/kubeconfig.js';
 
 /** Writes a kubeconfig for `url` into `dir` (a temp dir the test made) and returns its path. */
 export function writeKubeconfig(url: string, dir: string): string {

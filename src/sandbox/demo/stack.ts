@@ -1,3 +1,6 @@
+import { kubeConfigFor } from '../kubeconfig.js';
+
+export { kubeConfigFor };
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { readFile, readdir } from 'node:fs/promises';
@@ -39,17 +42,6 @@ export interface Stack {
   applyObject(obj: KubernetesObject): Promise<KubernetesObject>;
   startController(): Promise<Runtime>;
   stop(): Promise<void>;
-}
-
-export function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
-    users: [{ name: 'sandbox' }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
-    currentContext: 'sandbox',
-  });
-  return kc;
 }
 
 export async function startStack(o: StackOptions): Promise<Stack> {

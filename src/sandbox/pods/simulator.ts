@@ -1,10 +1,10 @@
 // The pod simulator: watches Deployments and plays their controller. It keeps simulated pods in
 // memory, makes them ready after a delay (or never), writes Deployment /status as kube's
 // Deployment controller would, and optionally runs one real process per (deployment, template).
+import { kubeConfigFor } from '../kubeconfig.js';
 import {
   AppsV1Api,
   CoreV1Api,
-  KubeConfig,
   makeInformer,
   PatchStrategy,
   setHeaderOptions,
@@ -62,17 +62,6 @@ interface DeploymentState extends Omit<PodSet, 'namespace' | 'name'> {
   pods: SimPod[];
   timer: NodeJS.Timeout | undefined;
   queue: Promise<void>;
-}
-
-function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
-    users: [{ name: 'sandbox' }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
-    currentContext: 'sandbox',
-  });
-  return kc;
 }
 
 function keyOf(namespace: string, name: string): string {
