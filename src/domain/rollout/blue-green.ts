@@ -3,8 +3,6 @@ import type { BlueGreenStrategy } from '../types.js';
 import type { DecisionBuilder } from './builder.js';
 import {
   BG_STAGE,
-  afterSwitch,
-  finishScaledDown,
   gatePromotion,
   holdPreviewRoute,
   pause,
@@ -13,8 +11,8 @@ import {
   prePromotionPassed,
   runName,
   stageOf,
-  switchBack,
 } from './blue-green-stages.js';
+import { afterSwitch, finishScaledDown, switchBack } from './blue-green-switched.js';
 import { ignoreCommand, startRollout, terminateRuns } from './lifecycle.js';
 import { holdWeights, syncRoutes } from './routes.js';
 
