@@ -46,10 +46,11 @@ export class MemoryBackend implements RolloutBackend {
       .map((r) => structuredClone(r));
   }
 
+  /** Like an informer cache: the stored object itself; callers must not change it. */
   async get(ref: RolloutRef): Promise<Rollout> {
     const r = this.rollouts.get(`${ref.namespace}/${ref.name}`);
     if (!r) throw new NotFoundError(`rollout ${ref.namespace}/${ref.name} not found`);
-    return structuredClone(r);
+    return r;
   }
 
   async recordCommand(
@@ -57,7 +58,7 @@ export class MemoryBackend implements RolloutBackend {
     command: Command,
     options: RecordOptions,
   ): Promise<RecordResult> {
-    const current = await this.get(ref);
+    const current = structuredClone(await this.get(ref));
     if (
       options.expectedResourceVersion !== undefined &&
       options.expectedResourceVersion !== current.metadata.resourceVersion
