@@ -52,8 +52,12 @@ export interface PhaseFigures {
     /** Mean over the release window. */
     perSecond: number;
     peakPerSecond: number;
+    /** Rollout reads (one per reconcile) in the window, and requests per such read. */
+    rolloutReads: number;
+    requestsPerRolloutRead: number;
   };
-  startupPassSeconds: number;
+  /** null: the first pass had not ended when the release went ahead. */
+  startupPassSeconds: number | null;
   setupSeconds: number;
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
@@ -138,11 +142,16 @@ function apiFigures(r: PhaseResult): PhaseFigures['api'] {
     perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
   }
   const seconds = Math.max(1, (r.endedAt - r.releasedAt) / 1000);
+  const rolloutReads = inWindow.filter(
+    (q) => q.method === 'GET' && !q.watch && /\/rollouts\/[^/?]+(\?|$)/.test(q.path),
+  ).length;
   return {
     requests: inWindow.length,
     watchConnects: r.requests.filter((q) => q.watch).length,
     perSecond: round(inWindow.length / seconds),
     peakPerSecond: Math.max(0, ...perSecond.values()),
+    rolloutReads,
+    requestsPerRolloutRead: round(inWindow.length / Math.max(1, rolloutReads)),
   };
 }
 
@@ -236,7 +245,7 @@ export function phaseFigures(r: PhaseResult, o: PhaseOptions): PhaseFigures {
     failuresByCode,
     maxInformerBackoffSeconds: round(Math.max(0, ...informerBackoffs)),
     api: apiFigures(r),
-    startupPassSeconds: round(r.startupPassMs / 1000),
+    startupPassSeconds: r.startupPassMs === undefined ? null : round(r.startupPassMs / 1000),
     setupSeconds: round(r.setupMs / 1000),
     eventLoopP99Ms: round(r.eventLoopP99Ms),
     eventLoopMaxMs: round(r.eventLoopMaxMs),

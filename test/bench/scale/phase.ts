@@ -29,6 +29,8 @@ export interface PhaseOptions {
   readyAfterMs: number;
   kubeQps: number;
   concurrency?: number | undefined;
+  /** Longest wait for the new leader's first pass before releasing. */
+  startupWaitMs: number;
   /** Give up on the progressing rollouts this long after the release. */
   deadlineMs: number;
   sampleMs?: number;
@@ -50,8 +52,8 @@ export interface PhaseResult {
   releasedAt: number;
   endedAt: number;
   setupMs: number;
-  /** From becoming leader until the first pass over every rollout was done. */
-  startupPassMs: number;
+  /** From becoming leader until every rollout was read once; undefined: not within the wait. */
+  startupPassMs: number | undefined;
   leaderAt: number;
   /** Times (epoch ms) the measured controller was seen not leading after it first led. */
   notLeadingSamples: number;
@@ -180,9 +182,27 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
       if (!runtime.isLeader()) notLeadingSamples++;
     }, 200);
     cleanups.push(async () => clearInterval(leaderWatch));
-    await runtime.controller.idle();
-    const startupPassMs = Date.now() - leaderAt;
-    say(`leader; first pass over every rollout took ${(startupPassMs / 1000).toFixed(1)} s`);
+    // The first pass is over when the controller has read every Rollout once (each reconcile
+    // starts with that GET). Under a saturated budget it may never end before the resyncs
+    // start; the release then goes ahead after `startupWaitMs`, and the pass is reported open.
+    const paths = new Set(
+      plans.map((p) => `/apis/sluice.dev/v1alpha1/namespaces/${p.namespace}/rollouts/${p.name}`),
+    );
+    let readUpTo = 0;
+    const everyRead = (): boolean => {
+      for (; readUpTo < proxy.requests.length; readUpTo++) {
+        const q = proxy.requests[readUpTo];
+        if (q?.method === 'GET') paths.delete(q.path.split('?')[0] ?? q.path);
+      }
+      return paths.size === 0;
+    };
+    await waitFor('first pass', o.startupWaitMs, everyRead).catch(() => undefined);
+    const startupPassMs = paths.size === 0 ? Date.now() - leaderAt : undefined;
+    say(
+      startupPassMs === undefined
+        ? `leader; first pass still open after ${o.startupWaitMs / 1000} s (${paths.size} rollouts not yet read); releasing anyway`
+        : `leader; first pass over every rollout took ${(startupPassMs / 1000).toFixed(1)} s`,
+    );
 
     const releasedAt = Date.now();
     const tracked: Tracked[] = progressing.map((p) => ({

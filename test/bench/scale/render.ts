@@ -15,14 +15,14 @@ export function renderReport(r: ScaleReport): string {
   const out = [
     `S32 scale: ${s.rollouts} rollouts in ${s.namespaces} namespaces, ${s.progressing} progressing, client limit ${s.kubeQps} req/s${s.quick ? ' (quick timings)' : ''}`,
     `pause ${s.pauseMs / 1000} s, analysis interval ${s.intervalMs / 1000} s, Prometheus ${s.promDelayMs} ms, pods ready after ${s.readyAfterMs / 1000} s`,
-    `setup ${load.setupSeconds} s; new leader's first pass over every rollout ${load.startupPassSeconds} s (baseline ${b.startupPassSeconds} s)`,
+    `setup ${load.setupSeconds} s; new leader's first pass over every rollout ${load.startupPassSeconds ?? 'not done when released'} s (baseline ${b.startupPassSeconds} s)`,
     `finished: ${load.promoted} promoted, ${load.aborted} aborted, ${load.unfinished} unfinished (hanging one aside)`,
     line('step lateness', load.lateness, b.lateness),
     ...Object.entries(load.latenessByStep).map(([step, sp]) =>
       line(`  ${step}`, sp, b.latenessByStep[step as keyof typeof b.latenessByStep]),
     ),
     line('time at 0% after release', load.zeroSeconds, b.zeroSeconds),
-    `API requests/s used       mean ${load.api.perSecond} (baseline ${b.api.perSecond}), peak ${load.api.peakPerSecond} in one second; ${load.api.watchConnects} watch connects`,
+    `API requests/s used       mean ${load.api.perSecond} (baseline ${b.api.perSecond}), peak ${load.api.peakPerSecond} in one second; ${load.api.watchConnects} watch connects; ${load.api.requestsPerRolloutRead} requests per rollout reconcile`,
     `retries                   ${load.retries}, longest failure-to-retry ${load.maxRetryDelaySeconds} s; by code ${JSON.stringify(load.failuresByCode)}`,
     `event loop delay          p99 ${load.eventLoopP99Ms} ms, max ${load.eventLoopMaxMs} ms (baseline p99 ${b.eventLoopP99Ms} ms)`,
     '',

@@ -39,6 +39,7 @@ export function timings(
         promDelayMs: 200,
         readyAfterMs: 1000,
         deadlineMs: 120_000,
+        startupWaitMs: 20_000,
       }
     : {
         pauseMs: 60_000,
@@ -47,6 +48,7 @@ export function timings(
         promDelayMs: 200,
         readyAfterMs: 2000,
         deadlineMs: 600_000,
+        startupWaitMs: 120_000,
       };
 }
 
