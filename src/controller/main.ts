@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../logging.js';
 import { startRuntime } from './runtime.js';
 import { flagPortFor } from './flags.js';
+import { loadControlApiConfig, startControlApi } from './control-api.js';
 import { UnleashAdmin } from '../adapters/unleash/admin.js';
 
 interface MainOptions {
@@ -20,6 +21,7 @@ interface MainOptions {
   httpPort: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   unleashUrl?: string;
+  apiConfig?: string;
   unleashProject: string;
   unleashEnvironment: string;
 }
@@ -78,6 +80,15 @@ export async function main(argv: string[]): Promise<void> {
       ? { namespace: o.leaseNamespace, name: 'sluice-controller', identity: o.identity }
       : undefined,
   });
+  const api = o.apiConfig
+    ? await startControlApi(await loadControlApiConfig(o.apiConfig), {
+        kubeConfig: kc,
+        readCache: runtime.rollouts,
+        logger,
+        probes: { leadership: async () => undefined },
+      })
+    : undefined;
+  if (api) logger.info('control API listening', { url: api.url });
   const server = createServer((req, res) => {
     if (req.url === '/healthz') return void res.writeHead(200).end('ok');
     if (req.url === '/readyz')
@@ -97,7 +108,7 @@ export async function main(argv: string[]): Promise<void> {
   const shutdown = (signal: string): void => {
     logger.info('shutting down', { signal });
     server.close();
-    void runtime.stop().then(() => process.exit(0));
+    void Promise.all([api?.close(), runtime.stop()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -1,7 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createKubeClients, type KubeClients } from '../adapters/kubernetes/client.js';
 import { KubeEventRecorder } from '../adapters/kubernetes/events.js';
-import { createControllerInformers } from '../adapters/kubernetes/informer.js';
+import { createControllerInformers, type Informer } from '../adapters/kubernetes/informer.js';
+import type { Rollout } from '../domain/types.js';
 import { LeaderElector } from '../adapters/kubernetes/lease.js';
 import { createResources, type Resources } from '../adapters/kubernetes/resources.js';
 import { IstioRouter } from '../adapters/istio/router.js';
@@ -29,6 +30,8 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   controller: Controller;
+  /** The Rollout cache, for readers such as the control API. */
+  rollouts: Informer<Rollout>;
   clients: KubeClients;
   resources: Resources;
   isLeader(): boolean;
@@ -101,6 +104,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   }
   return {
     controller,
+    rollouts,
     clients,
     resources,
     isLeader: () => leading,

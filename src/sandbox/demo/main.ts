@@ -1,8 +1,9 @@
-// `npm run demo [-- --json]`: the sandbox demo. Progress goes to stdout (stderr with --json,
+// `npm run demo [-- --json] [--strategy blue-green] [--serve]`: the sandbox demo. Progress goes to stdout (stderr with --json,
 // where stdout carries exactly one JSON summary). Exits 0 only when both outcomes are right.
 import { createLogger } from '../../logging.js';
 import { runBlueGreenDemo } from './blue-green.js';
 import { runDemo } from './demo.js';
+import { serveDemo, type ServeInfo } from './serve.js';
 
 async function main(): Promise<number> {
   const json = process.argv.includes('--json');
@@ -11,6 +12,15 @@ async function main(): Promise<number> {
   const print = (line: string): void => {
     (json ? process.stderr : process.stdout).write(`${line}\n`);
   };
+  if (process.argv.includes('--serve')) {
+    await serveDemo({
+      logger,
+      print,
+      signal: stop.signal,
+      ready: (info) => announce(info, json, print),
+    });
+    return 0;
+  }
   const at = process.argv.indexOf('--strategy');
   const strategy = at >= 0 ? process.argv[at + 1] : 'canary';
   if (strategy !== 'canary' && strategy !== 'blue-green')
@@ -43,6 +53,34 @@ async function main(): Promise<number> {
     );
   }
   return result.ok ? 0 : 1;
+}
+
+/** With --json the first line of stdout is one JSON object a script can read. */
+function announce(info: ServeInfo, json: boolean, print: (line: string) => void): void {
+  if (json) {
+    const { apiUrl, operatorToken, viewerToken, webhookSecret, rollout } = info;
+    process.stdout.write(
+      `${JSON.stringify({ apiUrl, operatorToken, viewerToken, webhookSecret, rollout, adminToken: info.adminToken, kubeApiUrl: info.kubeApiUrl, prometheusUrl: info.prometheusUrl })}\n`,
+    );
+    return;
+  }
+  print(`Sluice is serving the sandbox until you press Ctrl-C.`);
+  print(`  control API:     ${info.apiUrl}`);
+  print(`  operator token:  ${info.operatorToken}`);
+  print(`  viewer token:    ${info.viewerToken}`);
+  print(`  admin token:     ${info.adminToken}`);
+  print(`  webhook secret:  ${info.webhookSecret}`);
+  print(
+    `  Kubernetes API:  ${info.kubeApiUrl} (kubectl --server ${info.kubeApiUrl} get rollouts -n demo)`,
+  );
+  print(`  Prometheus:      ${info.prometheusUrl}`);
+  print(`  traffic:         ${info.proxyUrl}`);
+  print('');
+  print(`  export SLUICE_URL=${info.apiUrl} SLUICE_TOKEN=${info.operatorToken}`);
+  print(`  npx tsx src/cli/main.ts get demo/shop`);
+  print(
+    `  kubectl --server ${info.kubeApiUrl} -n demo set env deployment/shop VERSION=v2   # start a release`,
+  );
 }
 
 const stop = new AbortController();

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+// `npm run demo -- --serve --json` as a pipeline would use it: read the first line, send a
+// signed GitHub webhook that starts a release, then `sluice wait` for the outcome.
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Info {
+  apiUrl: string;
+  operatorToken: string;
+  viewerToken: string;
+  webhookSecret: string;
+  rollout: { namespace: string; name: string };
+}
+
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', resolve(ROOT, 'src/cli/main.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, out }));
+  });
+}
+
+describe('demo --serve (end to end)', function () {
+  this.timeout(180_000);
+  let child: ChildProcess | undefined;
+  let info: Info;
+
+  before(async () => {
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', resolve(ROOT, 'src/sandbox/demo/main.ts'), '--serve', '--json'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const stdout = child.stdout;
+    if (!stdout) throw new Error('no stdout');
+    const first = await new Promise<string>((done, fail) => {
+      const rl = createInterface({ input: stdout });
+      rl.once('line', done);
+      child?.once('exit', (code) =>
+        fail(new Error(`demo --serve exited with ${code} before it was ready`)),
+      );
+    });
+    info = JSON.parse(first) as Info;
+  });
+
+  after(async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child?.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+  });
+
+  it('prints one JSON line with the API, the tokens, the webhook secret and the rollout', () => {
+    expect(info.apiUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(info.operatorToken).to.be.a('string').with.length.above(20);
+    expect(info.viewerToken).to.not.equal(info.operatorToken);
+    expect(info.rollout).to.deep.equal({ namespace: 'demo', name: 'shop' });
+  });
+
+  it('refuses a wrong token with 401 and a viewer command with 403', async () => {
+    const url = `${info.apiUrl}/api/v1/namespaces/demo/rollouts/shop`;
+    expect((await fetch(url, { headers: { authorization: 'Bearer nope' } })).status).to.equal(401);
+    const res = await fetch(`${url}/pause`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${info.viewerToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).to.equal(403);
+  });
+
+  it('starts a release from a signed workflow_run webhook, and `sluice wait` reports it promoted', async () => {
+    const body = JSON.stringify({
+      action: 'completed',
+      workflow_run: {
+        name: 'build',
+        conclusion: 'success',
+        head_sha: 'a1b2c3d4e5f6a7b8',
+        head_branch: 'main',
+      },
+      repository: { full_name: 'acme/shop' },
+    });
+    const signature = `sha256=${createHmac('sha256', info.webhookSecret).update(body).digest('hex')}`;
+    const res = await fetch(`${info.apiUrl}/webhooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'workflow_run',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': signature,
+      },
+      body,
+    });
+    expect(res.status).to.equal(202);
+    const env = { SLUICE_URL: info.apiUrl, SLUICE_TOKEN: info.operatorToken };
+    const waited = await runCli(
+      ['wait', 'demo/shop', '--timeout', '150s', '--interval', '1s', '--accept-current'],
+      env,
+    );
+    const got = await runCli(['get', 'demo/shop', '-o', 'json'], env);
+    expect(waited.code, waited.out).to.equal(0);
+    const rollout = JSON.parse(got.out) as { phase?: string; status?: { phase?: string } };
+    expect(rollout.phase ?? rollout.status?.phase).to.equal('Healthy');
+    const dep = await fetch(`${info.apiUrl}/api/v1/namespaces/demo/rollouts/shop`, {
+      headers: { authorization: `Bearer ${info.viewerToken}` },
+    });
+    expect(JSON.stringify(await dep.json())).to.match(/revision|stable/i);
+  });
+});
