@@ -10,7 +10,7 @@ import { tickRun } from './analysis-runner.js';
 import { createGateChecker, type GateChecker } from './gates.js';
 import { ensureServices, execute } from './execute.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
-import { observe } from './observe.js';
+import { TemplateCache, observe, type ControllerCache, type ObserveDeps } from './observe.js';
 import type { Clock, EventSink, FlagPort, TrafficRouter } from './ports.js';
 import { WorkQueue, realClock, type QueueClock } from './queue.js';
 
@@ -29,12 +29,17 @@ export interface ControllerOptions {
   concurrency?: number | undefined;
   /** Every rollout is looked at again at least this often. Default 30 s. */
   resyncMs?: number | undefined;
+  /** Watch caches to read from instead of the API server (runtime.ts passes its informers). */
+  cache?: ControllerCache | undefined;
   /**
    * Tests step the controller themselves: nothing is processed by the queue; the delays asked
    * for are kept in `requested` instead.
    */
   manual?: boolean | undefined;
 }
+
+/** Healthy, Aborted and Invalid rollouts wait for a change; this resync is only a safety net. */
+export const SETTLED_RESYNC_MS = 5 * 60_000;
 
 /** How long to wait before retrying after a failed write (S08: at most one try every 10 s). */
 export const ERROR_RETRY_MS = 10_000;
@@ -52,8 +57,20 @@ export class Controller {
   private readonly clock: Clock;
   private readonly resyncMs: number;
 
+  /** What we last wrote, per rollout: used while the cache still shows the version it replaced. */
+  private readonly lastWrite = new Map<string, { basedOn: string; rollout: Rollout }>();
+  /** Services are checked once per rollout generation (and after a restart). */
+  private readonly servicesChecked = new Map<string, string>();
+  private readonly observeDeps: ObserveDeps;
+
   constructor(private readonly o: ControllerOptions) {
-    o.gates ??= createGateChecker();
+    this.observeDeps = {
+      resources: o.resources,
+      router: o.router,
+      gates: o.gates ?? createGateChecker(),
+      cache: o.cache,
+      templates: new TemplateCache(10_000, () => (o.clock ?? realClock).now()),
+    };
     this.metrics = o.metrics ?? createControllerMetrics();
     this.clock = o.clock ?? realClock;
     this.resyncMs = o.resyncMs ?? 30_000;
@@ -123,7 +140,7 @@ export class Controller {
     const rollout = await this.readRollout(namespace, name);
     if (!rollout || rollout.metadata.deletionTimestamp) return undefined;
     const now = this.clock.now();
-    const obs = await observe(this.o, rollout, now);
+    const obs = await observe(this.observeDeps, rollout, now);
     const decision = decide(rollout, obs.observed);
     const log = rolloutLogger(this.o.logger, {
       namespace,
@@ -133,7 +150,12 @@ export class Controller {
       phase: decision.status.phase,
       canaryWeight: decision.status.weights?.canary,
     });
-    if (obs.target && obs.primary) await ensureServices(this.o, rollout, obs.target);
+    const generation = `${rollout.metadata.uid ?? ''}/${rollout.metadata.generation ?? 0}`;
+    const key = `${ROLLOUT}/${namespace}/${name}`;
+    if (obs.target && obs.primary && this.servicesChecked.get(key) !== generation) {
+      await ensureServices(this.o, rollout, obs.target, obs.primary);
+      this.servicesChecked.set(key, generation);
+    }
     for (const action of decision.actions) {
       try {
         const patch = await execute(
@@ -159,11 +181,28 @@ export class Controller {
     this.updateGauges(rollout, decision);
     for (const run of Object.values(decision.status.analysisRuns ?? {}))
       this.enqueueRun(namespace, run);
-    this.enqueueRollout(namespace, name, decision.requeueAfterMs ?? this.resyncMs);
+    const settled = ['Healthy', 'Aborted', 'Invalid'].includes(decision.status.phase ?? '');
+    this.enqueueRollout(
+      namespace,
+      name,
+      decision.requeueAfterMs ?? (settled ? SETTLED_RESYNC_MS : this.resyncMs),
+    );
     return decision;
   }
 
   private async readRollout(namespace: string, name: string): Promise<Rollout | undefined> {
+    const cache = this.o.cache?.rollouts;
+    if (cache?.hasSynced()) {
+      const cached = cache.get(namespace, name);
+      if (cached) {
+        // NOTE: right after our own status write the cache may still hold the version that
+        // write replaced; deciding on it again would only earn a 409, so use what we wrote.
+        const mine = this.lastWrite.get(`${namespace}/${name}`);
+        if (mine && mine.basedOn === cached.metadata.resourceVersion) return mine.rollout;
+        this.lastWrite.delete(`${namespace}/${name}`);
+        return cached;
+      }
+    }
     try {
       return await this.o.resources.rollouts.get({ namespace, name });
     } catch (err) {
@@ -234,7 +273,10 @@ export class Controller {
     };
     if (!decision.statusChanged && rollout.status?.observedGeneration === generation) return true;
     try {
-      await this.o.resources.rollouts.updateStatus({ ...rollout, status });
+      const written = await this.o.resources.rollouts.updateStatus({ ...rollout, status });
+      const key = `${rollout.metadata.namespace ?? 'default'}/${rollout.metadata.name}`;
+      if (rollout.metadata.resourceVersion)
+        this.lastWrite.set(key, { basedOn: rollout.metadata.resourceVersion, rollout: written });
       return true;
     } catch (err) {
       if (err instanceof SluiceError && err.code === 'Conflict') {

@@ -19,7 +19,6 @@ import {
   ROLLOUT_LABEL,
   buildPrimary,
   ownerRef,
-  primaryName,
   primaryTemplate,
   templateHash,
 } from './workload.js';
@@ -229,14 +228,11 @@ export async function ensureServices(
   deps: ExecuteDeps,
   rollout: Rollout,
   target: V1Deployment,
+  primary: V1Deployment,
 ): Promise<void> {
   const ns = rollout.metadata.namespace ?? 'default';
   const selector = target.spec?.selector?.matchLabels ?? {};
-  const primarySelector = (
-    await deps.resources.deployments
-      .get({ namespace: ns, name: primaryName(rollout) })
-      .catch(() => undefined)
-  )?.spec?.selector?.matchLabels;
+  const primarySelector = primary.spec?.selector?.matchLabels;
   if (!primarySelector) return;
   const port = rollout.spec.service?.port ?? 80;
   const targetPort = rollout.spec.service?.targetPort ?? port;

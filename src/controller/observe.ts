@@ -23,10 +23,62 @@ import { headerRouteName, type RouteRef, type TrafficRouter } from './ports.js';
 import type { GateChecker } from './gates.js';
 import { primaryName, primaryState, targetState } from './workload.js';
 
+/** Watch caches the controller may read instead of the API server (see runtime.ts). */
+export interface ControllerCache {
+  rollouts?: ReadCache<Rollout> | undefined;
+  deployments?: ReadCache<V1Deployment> | undefined;
+}
+
+export interface ReadCache<T> {
+  get(namespace: string | undefined, name: string): T | undefined;
+  hasSynced(): boolean;
+}
+
 export interface ObserveDeps {
   resources: Resources;
   router: TrafficRouter;
   gates?: GateChecker | undefined;
+  cache?: ControllerCache | undefined;
+  templates?: TemplateCache | undefined;
+}
+
+/**
+ * Analysis templates read for spec checks, kept briefly: a rollout's every reconcile names the
+ * same few, and a template edit is seen within `ttlMs`.
+ */
+export class TemplateCache {
+  private readonly entries = new Map<
+    string,
+    { at: number; value: Promise<AnalysisTemplate | undefined> }
+  >();
+  constructor(
+    private readonly ttlMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(
+    key: string,
+    load: () => Promise<AnalysisTemplate | undefined>,
+  ): Promise<AnalysisTemplate | undefined> {
+    const hit = this.entries.get(key);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
+    const value = load();
+    this.entries.set(key, { at: this.now(), value });
+    value.catch(() => this.entries.delete(key));
+    if (this.entries.size > 1000) this.entries.delete(this.entries.keys().next().value as string);
+    return value;
+  }
+}
+
+/** A Deployment from the cache when it has synced, else from the API server. */
+async function readDeployment(
+  deps: ObserveDeps,
+  namespace: string,
+  name: string,
+): Promise<V1Deployment | undefined> {
+  const cache = deps.cache?.deployments;
+  if (cache?.hasSynced()) return cache.get(namespace, name);
+  return getOrUndefined(deps.resources.deployments.get({ namespace, name }));
 }
 
 export function routeRefOf(rollout: Rollout): RouteRef {
@@ -61,12 +113,10 @@ export async function observe(
 ): Promise<Observation> {
   const ns = rollout.metadata.namespace ?? 'default';
   const [target, primary, routes, specProblems, stepRun, backgroundRun, gate] = await Promise.all([
-    getOrUndefined(
-      deps.resources.deployments.get({ namespace: ns, name: rollout.spec.targetRef.name }),
-    ),
-    getOrUndefined(deps.resources.deployments.get({ namespace: ns, name: primaryName(rollout) })),
+    readDeployment(deps, ns, rollout.spec.targetRef.name),
+    readDeployment(deps, ns, primaryName(rollout)),
     readRoutes(deps.router, rollout),
-    checkSpec(deps.resources, rollout),
+    checkSpec(deps.resources, rollout, deps.templates),
     readRun(deps.resources, ns, rollout.status?.analysisRuns?.step),
     readRun(deps.resources, ns, rollout.status?.analysisRuns?.background),
     deps.gates?.check(rollout, now),
@@ -137,7 +187,11 @@ export function runState(run: AnalysisRun): RunState {
 }
 
 /** Semantic checks plus the analysis templates each step names, resolved with their arguments. */
-async function checkSpec(resources: Resources, rollout: Rollout): Promise<SpecProblem[]> {
+async function checkSpec(
+  resources: Resources,
+  rollout: Rollout,
+  templates?: TemplateCache,
+): Promise<SpecProblem[]> {
   const problems: SpecProblem[] = [...validateRolloutSpec(rollout.spec)];
   const canary = rollout.spec.strategy.canary;
   const refs: Array<{ field: string; ref: AnalysisRef }> = [];
@@ -153,7 +207,7 @@ async function checkSpec(resources: Resources, rollout: Rollout): Promise<SpecPr
   }
   for (const { field, ref } of refs) {
     try {
-      await resolveAnalysis(resources, rollout, ref, field);
+      await resolveAnalysis(resources, rollout, ref, field, templates);
     } catch (err) {
       const f = err instanceof InvalidSpecError ? err.field : field;
       problems.push({ field: f, message: errorMessage(err).replace(`${f}: `, '') });
@@ -168,6 +222,7 @@ export async function resolveAnalysis(
   rollout: Rollout,
   ref: AnalysisRef,
   field: string,
+  cache?: TemplateCache,
 ): Promise<MetricSpec[]> {
   const ns = rollout.metadata.namespace ?? 'default';
   const templates: AnalysisTemplate[] = [];
@@ -176,11 +231,11 @@ export async function resolveAnalysis(
       ? resources.clusterAnalysisTemplates
       : resources.analysisTemplates;
     const kind = t.clusterScope ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate';
-    const found = await getOrUndefined(
-      access.get(
-        t.clusterScope ? { name: t.templateName } : { namespace: ns, name: t.templateName },
-      ),
-    );
+    const key = t.clusterScope ? { name: t.templateName } : { namespace: ns, name: t.templateName };
+    const load = (): Promise<AnalysisTemplate | undefined> => getOrUndefined(access.get(key));
+    const found = await (cache
+      ? cache.get(`${kind}/${key.namespace ?? ''}/${key.name}`, load)
+      : load());
     if (!found)
       throw new InvalidSpecError(
         `${field}.templates[${i}].templateName`,

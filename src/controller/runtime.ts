@@ -42,6 +42,14 @@ export interface Runtime {
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const clients = createKubeClients(o.kubeConfig, { qps: o.kubeQps });
   const resources = createResources(clients);
+  const {
+    rollouts,
+    deployments,
+    analysisRuns: runs,
+  } = createControllerInformers(clients, resources, {
+    namespace: o.namespace,
+    logger: o.logger,
+  });
   const controller = new Controller({
     resources,
     router: new IstioRouter(clients, { logger: o.logger }),
@@ -52,14 +60,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     logger: o.logger,
     concurrency: o.concurrency,
     resyncMs: o.resyncMs,
-  });
-  const {
-    rollouts,
-    deployments,
-    analysisRuns: runs,
-  } = createControllerInformers(clients, resources, {
-    namespace: o.namespace,
-    logger: o.logger,
+    cache: { rollouts, deployments },
   });
   let leading = o.leaderElection === undefined;
   const split = (key: string): [string, string] => {
