@@ -449,6 +449,42 @@ describe('canary scenarios on the sandbox', function () {
     expect(vs.spec.http.filter((r) => r.name === 'sluice-shop-header')).to.have.length(1);
   });
 
+  it('S18 (b) deleting the only candidate pod keeps the header route, the weight and the pause end', async () => {
+    h = await started({
+      steps: [
+        { setWeight: 10 },
+        { setHeaderRoute: { match: [{ header: 'x-canary', exact: '1' }] } },
+        { pause: { duration: '10m' } },
+        { setWeight: 50 },
+      ],
+      replicas: 1,
+      podAnnotations: { 'sandbox.sluice.dev/ready-after-ms': '300' },
+    });
+    await h.release('v2');
+    await h.settle();
+    const started0 = h.clock.now();
+    h.clock.advance(4 * 60_000);
+    const pod = h.pods.pods(NS).find((p) => p.deployment === 'shop');
+    expect(pod, 'the candidate pod').to.not.equal(undefined);
+    h.api.clearWriteLog();
+    expect(h.pods.deletePod(NS, pod?.name ?? '')).to.equal(true);
+    await h.tick();
+    await new Promise((r) => setTimeout(r, 800));
+    await h.settle();
+    expect(h.routeWeights()).to.deep.equal([90, 10]);
+    const vs = h.api.store.get('virtualservices', NS, 'shop') as {
+      spec: { http: Array<{ name: string }> };
+    };
+    expect(vs.spec.http.filter((r) => r.name === 'sluice-shop-header')).to.have.length(1);
+    expect(vsWrites(h)).to.deep.equal([]);
+    h.clock.t = started0 + 10 * 60_000 - 1000;
+    await h.settle();
+    expect((await h.rollout()).status?.currentStepIndex).to.equal(2);
+    h.clock.t = started0 + 10 * 60_000 + 1000;
+    await h.tick();
+    expect((await h.rollout()).status?.currentStepIndex).to.equal(3);
+  });
+
   it('S19 the progress deadline fires when the candidate never becomes ready, at the deadline', async () => {
     h = await started({ steps: [{ setWeight: 20 }], spec: { progressDeadlineSeconds: 180 } });
     const dep = await h.resources.deployments.get({ namespace: NS, name: 'shop' });
