@@ -10,7 +10,8 @@ import { tickRun } from './analysis-runner.js';
 import { createGateChecker, type GateChecker } from './gates.js';
 import { ensureServices, execute } from './execute.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
-import { TemplateCache, observe, type ControllerCache, type ObserveDeps } from './observe.js';
+import { observe, type ObserveDeps } from './observe.js';
+import { OwnWrites, TemplateCache, type ControllerCache } from './cache.js';
 import type { Clock, EventSink, FlagPort, TrafficRouter } from './ports.js';
 import { WorkQueue, realClock, type QueueClock } from './queue.js';
 
@@ -57,8 +58,8 @@ export class Controller {
   private readonly clock: Clock;
   private readonly resyncMs: number;
 
-  /** What we last wrote, per rollout: used while the cache still shows the version it replaced. */
-  private readonly lastWrite = new Map<string, { basedOn: string; rollout: Rollout }>();
+  private readonly ownRollouts = new OwnWrites<Rollout>();
+  private readonly ownRuns = new OwnWrites<AnalysisRun>();
   /** Services are checked once per rollout generation (and after a restart). */
   private readonly servicesChecked = new Map<string, string>();
   private readonly observeDeps: ObserveDeps;
@@ -194,14 +195,7 @@ export class Controller {
     const cache = this.o.cache?.rollouts;
     if (cache?.hasSynced()) {
       const cached = cache.get(namespace, name);
-      if (cached) {
-        // NOTE: right after our own status write the cache may still hold the version that
-        // write replaced; deciding on it again would only earn a 409, so use what we wrote.
-        const mine = this.lastWrite.get(`${namespace}/${name}`);
-        if (mine && mine.basedOn === cached.metadata.resourceVersion) return mine.rollout;
-        this.lastWrite.delete(`${namespace}/${name}`);
-        return cached;
-      }
+      if (cached) return this.ownRollouts.pick(`${namespace}/${name}`, cached);
     }
     try {
       return await this.o.resources.rollouts.get({ namespace, name });
@@ -275,8 +269,7 @@ export class Controller {
     try {
       const written = await this.o.resources.rollouts.updateStatus({ ...rollout, status });
       const key = `${rollout.metadata.namespace ?? 'default'}/${rollout.metadata.name}`;
-      if (rollout.metadata.resourceVersion)
-        this.lastWrite.set(key, { basedOn: rollout.metadata.resourceVersion, rollout: written });
+      this.ownRollouts.wrote(key, rollout.metadata.resourceVersion, written);
       return true;
     } catch (err) {
       if (err instanceof SluiceError && err.code === 'Conflict') {
@@ -342,19 +335,32 @@ export class Controller {
     }
   }
 
-  /** Takes the due measurements of one AnalysisRun and writes its status. */
-  async reconcileRun(namespace: string, name: string): Promise<void> {
-    let run: AnalysisRun;
+  private async readRun(namespace: string, name: string): Promise<AnalysisRun | undefined> {
+    const cache = this.o.cache?.analysisRuns;
+    if (cache?.hasSynced()) {
+      const cached = cache.get(namespace, name);
+      if (cached) return this.ownRuns.pick(`${namespace}/${name}`, cached);
+    }
     try {
-      run = await this.o.resources.analysisRuns.get({ namespace, name });
+      return await this.o.resources.analysisRuns.get({ namespace, name });
     } catch (err) {
-      if (err instanceof SluiceError && err.code === 'NotFound') return;
+      if (err instanceof SluiceError && err.code === 'NotFound') return undefined;
       throw err;
     }
+  }
+
+  /** Takes the due measurements of one AnalysisRun and writes its status. */
+  async reconcileRun(namespace: string, name: string): Promise<void> {
+    const run = await this.readRun(namespace, name);
+    if (!run) return;
     const tick = await tickRun(run, this.o.provider, () => this.clock.now(), this.o.logger);
     if (tick.changed) {
       try {
-        await this.o.resources.analysisRuns.updateStatus({ ...run, status: tick.status });
+        const written = await this.o.resources.analysisRuns.updateStatus({
+          ...run,
+          status: tick.status,
+        });
+        this.ownRuns.wrote(`${namespace}/${name}`, run.metadata.resourceVersion, written);
       } catch (err) {
         if (err instanceof SluiceError && err.code === 'Conflict')
           return this.enqueueRun(namespace, name);

@@ -21,18 +21,8 @@ import { validateRolloutSpec } from '../domain/validate-rollout.js';
 import type { Resources } from '../adapters/kubernetes/resources.js';
 import { headerRouteName, type RouteRef, type TrafficRouter } from './ports.js';
 import type { GateChecker } from './gates.js';
+import { TemplateCache, type ControllerCache } from './cache.js';
 import { primaryName, primaryState, targetState } from './workload.js';
-
-/** Watch caches the controller may read instead of the API server (see runtime.ts). */
-export interface ControllerCache {
-  rollouts?: ReadCache<Rollout> | undefined;
-  deployments?: ReadCache<V1Deployment> | undefined;
-}
-
-export interface ReadCache<T> {
-  get(namespace: string | undefined, name: string): T | undefined;
-  hasSynced(): boolean;
-}
 
 export interface ObserveDeps {
   resources: Resources;
@@ -40,34 +30,6 @@ export interface ObserveDeps {
   gates?: GateChecker | undefined;
   cache?: ControllerCache | undefined;
   templates?: TemplateCache | undefined;
-}
-
-/**
- * Analysis templates read for spec checks, kept briefly: a rollout's every reconcile names the
- * same few, and a template edit is seen within `ttlMs`.
- */
-export class TemplateCache {
-  private readonly entries = new Map<
-    string,
-    { at: number; value: Promise<AnalysisTemplate | undefined> }
-  >();
-  constructor(
-    private readonly ttlMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  get(
-    key: string,
-    load: () => Promise<AnalysisTemplate | undefined>,
-  ): Promise<AnalysisTemplate | undefined> {
-    const hit = this.entries.get(key);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    const value = load();
-    this.entries.set(key, { at: this.now(), value });
-    value.catch(() => this.entries.delete(key));
-    if (this.entries.size > 1000) this.entries.delete(this.entries.keys().next().value as string);
-    return value;
-  }
 }
 
 /** A Deployment from the cache when it has synced, else from the API server. */
@@ -112,13 +74,14 @@ export async function observe(
   now: number,
 ): Promise<Observation> {
   const ns = rollout.metadata.namespace ?? 'default';
-  const [target, primary, routes, specProblems, stepRun, backgroundRun, gate] = await Promise.all([
-    readDeployment(deps, ns, rollout.spec.targetRef.name),
+  const target = await readDeployment(deps, ns, rollout.spec.targetRef.name);
+  const commands = pendingCommands(rollout);
+  const [primary, routes, specProblems, stepRun, backgroundRun, gate] = await Promise.all([
     readDeployment(deps, ns, primaryName(rollout)),
-    readRoutes(deps.router, rollout),
+    idle(rollout, target, commands.length) ? IDLE_ROUTES : readRoutes(deps.router, rollout),
     checkSpec(deps.resources, rollout, deps.templates),
-    readRun(deps.resources, ns, rollout.status?.analysisRuns?.step),
-    readRun(deps.resources, ns, rollout.status?.analysisRuns?.background),
+    readRun(deps, ns, rollout.status?.analysisRuns?.step),
+    readRun(deps, ns, rollout.status?.analysisRuns?.background),
     deps.gates?.check(rollout, now),
   ]);
   return {
@@ -132,11 +95,30 @@ export async function observe(
       stepRun,
       backgroundRun,
       gate,
-      commands: pendingCommands(rollout),
+      commands,
       specProblems,
     },
   };
 }
+
+/**
+ * A Healthy rollout whose target still runs the stable revision, with no command pending, has
+ * nothing to do with its routes (the routes are read again when a rollout starts), so its
+ * resyncs cost no request to the API server.
+ * NOTE: a VirtualService deleted while a rollout is idle is therefore reported when the next
+ * rollout starts, not before.
+ */
+function idle(rollout: Rollout, target: V1Deployment | undefined, pending: number): boolean {
+  const s = rollout.status;
+  return (
+    s?.phase === 'Healthy' &&
+    pending === 0 &&
+    target !== undefined &&
+    targetState(target).revision === s.stableRevision
+  );
+}
+
+const IDLE_ROUTES: Observed['routes'] = { ok: true, routes: [], headerRoute: false };
 
 /**
  * Reads the managed routes. A missing VirtualService or route, or a route without both the
@@ -163,12 +145,15 @@ async function readRoutes(router: TrafficRouter, rollout: Rollout): Promise<Obse
 }
 
 async function readRun(
-  resources: Resources,
+  deps: ObserveDeps,
   namespace: string,
   name: string | undefined,
 ): Promise<RunState | undefined> {
   if (name === undefined) return undefined;
-  const run = await getOrUndefined(resources.analysisRuns.get({ namespace, name }));
+  const cache = deps.cache?.analysisRuns;
+  const run = cache?.hasSynced()
+    ? cache.get(namespace, name)
+    : await getOrUndefined(deps.resources.analysisRuns.get({ namespace, name }));
   return run ? runState(run) : undefined;
 }
 

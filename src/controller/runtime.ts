@@ -60,7 +60,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     logger: o.logger,
     concurrency: o.concurrency,
     resyncMs: o.resyncMs,
-    cache: { rollouts, deployments },
+    cache: { rollouts, deployments, analysisRuns: runs },
   });
   let leading = o.leaderElection === undefined;
   const split = (key: string): [string, string] => {

@@ -153,7 +153,8 @@ describe('rollout state machine (properties)', () => {
           w.settle();
           w.newRevision('rev2');
           w.defaultRunPhase = outcome;
-          for (let i = 0; i < 20; i++) {
+          // Long enough for six 5-minute pauses and the promotion.
+          for (let i = 0; i < 40; i++) {
             w.advance(60_000);
             w.settle();
             if (w.phase === 'Paused') w.command('promote');
@@ -162,7 +163,7 @@ describe('rollout state machine (properties)', () => {
           expect(w.canaryWeight()).to.equal(0);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.FC_RUNS ?? 200) },
     );
   });
 });
