@@ -6,10 +6,9 @@ import { startApiServer, type ApiServer } from '../../../src/sandbox/apiserver/s
 import { kubectl, writeKubeconfig, type KubectlResult } from '../../support/kube.js';
 import { repoPath } from './helpers.js';
 
-// Client-side validation needs the server's OpenAPI document, which the sandbox does not serve
-// (TODO(sandbox-openapi): drop --validate=false once it does); the server still enforces the
-// CRD schema, which is what these tests are about.
-const APPLY = ['apply', '--validate=false', '-f'];
+// kubectl validates against the sandbox's /openapi/v3 document first, then the server enforces
+// the CRD schema again, which is what these tests are about.
+const APPLY = ['apply', '-f'];
 
 // The CRDs as a user meets them: real kubectl against the sandbox API server, which loads
 // manifests/crds and enforces their schemas.
