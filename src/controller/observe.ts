@@ -118,6 +118,41 @@ function idle(rollout: Rollout, target: V1Deployment | undefined, pending: numbe
   );
 }
 
+/**
+ * A header Sluice would route on (the blue-green preview header, a setHeaderRoute step's
+ * headers) must not be one another route of the VirtualService already matches on: the two
+ * routes would compete for the same requests.
+ */
+function headerCollision(
+  rollout: Rollout,
+  others: Array<{ route: string; headers: string[] }>,
+): { field: string; message: string } | undefined {
+  const wanted: Array<{ field: string; header: string }> = [];
+  const preview = rollout.spec.strategy.blueGreen?.previewHeader?.header;
+  if (preview)
+    wanted.push({ field: 'spec.strategy.blueGreen.previewHeader.header', header: preview });
+  rollout.spec.strategy.canary?.steps.forEach((step, i) => {
+    if (!('setHeaderRoute' in step)) return;
+    step.setHeaderRoute.match.forEach((m, j) => {
+      if (m.header)
+        wanted.push({
+          field: `spec.strategy.canary.steps[${i}].setHeaderRoute.match[${j}].header`,
+          header: m.header,
+        });
+    });
+  });
+  for (const w of wanted) {
+    const clash = others.find((o) => o.headers.includes(w.header.toLowerCase()));
+    if (clash) {
+      return {
+        field: w.field,
+        message: `header "${w.header}" is already matched by route "${clash.route}" of the VirtualService; choose another header`,
+      };
+    }
+  }
+  return undefined;
+}
+
 const IDLE_ROUTES: Observed['routes'] = { ok: true, routes: [], headerRoute: false };
 
 /**
@@ -133,7 +168,13 @@ async function readRoutes(router: TrafficRouter, rollout: Rollout): Promise<Obse
   try {
     const read = await router.read(routeRefOf(rollout));
     for (const route of read.routes) findManagedDestinations(route, hosts);
-    const headerRoute = read.routeNames.includes(headerRouteName(rollout.metadata.name));
+    const own = headerRouteName(rollout.metadata.name);
+    const collision = headerCollision(
+      rollout,
+      read.headerMatches.filter((m) => m.route !== own),
+    );
+    if (collision) return { ok: false, missing: true, ...collision };
+    const headerRoute = read.routeNames.includes(own);
     return { ok: true, routes: read.routes, headerRoute };
   } catch (err) {
     const missing =

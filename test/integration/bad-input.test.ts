@@ -143,6 +143,40 @@ const CASES: Array<{ name: string; opts: HarnessOptions; field: RegExp; message:
     field: /spec\.strategy\.canary\.steps\[1\]\.analysis\.templates\[0\]\.templateName/,
     message: /AnalysisTemplate "nope" not found/,
   },
+  {
+    name: 'a header route whose header another route already matches on',
+    opts: {
+      steps: [
+        { setWeight: 10 },
+        { setHeaderRoute: { match: [{ header: 'x-debug', exact: '1' }] } },
+      ],
+      otherRoutes: [
+        {
+          name: 'debug',
+          match: [{ headers: { 'x-debug': { exact: 'yes' } } }],
+          route: [{ destination: { host: 'shop-primary' } }],
+        },
+      ],
+    },
+    field: /spec\.strategy\.canary\.steps\[1\]\.setHeaderRoute\.match\[0\]\.header/,
+    message: /already matched by route "debug"/,
+  },
+  {
+    name: 'a blue-green preview header that collides with an existing match',
+    opts: {
+      steps: [],
+      blueGreen: { previewHeader: { header: 'x-preview', exact: 'true' } },
+      otherRoutes: [
+        {
+          name: 'beta',
+          match: [{ headers: { 'X-Preview': { exact: '1' } } }],
+          route: [{ destination: { host: 'shop-primary' } }],
+        },
+      ],
+    },
+    field: /spec\.strategy\.blueGreen\.previewHeader\.header/,
+    message: /already matched by route "beta"/,
+  },
 ];
 
 describe('bad input', function () {

@@ -35,6 +35,8 @@ export interface RouteSnapshot {
   routes: RouteWeights[];
   /** The names of every HTTP route in the VirtualService, in order (to see a header route). */
   routeNames: string[];
+  /** Header names each route matches on (lower case), to find a header another route uses. */
+  headerMatches: Array<{ route: string; headers: string[] }>;
 }
 
 export interface HeaderRoute {
@@ -59,6 +61,17 @@ export interface TrafficRouter {
   setHeaderRoute(ref: VirtualServiceRef, route: HeaderRoute, opts?: CallOptions): Promise<void>;
   /** Removes the named route; no write when it is absent. */
   removeHeaderRoute(ref: VirtualServiceRef, name: string, opts?: CallOptions): Promise<void>;
+}
+
+/** The header names (lower case) in a raw HTTP route's `match` entries. */
+function matchedHeaders(raw: unknown): string[] {
+  const match = (raw as { match?: unknown } | null)?.match;
+  if (!Array.isArray(match)) return [];
+  const names = match.flatMap((m: unknown) => {
+    const headers = (m as { headers?: unknown } | null)?.headers;
+    return headers && typeof headers === 'object' ? Object.keys(headers) : [];
+  });
+  return [...new Set(names.map((n) => n.toLowerCase()))];
 }
 
 export function headerRouteName(rollout: string): string {
@@ -94,6 +107,10 @@ export class IstioRouter implements TrafficRouter {
         destinations: effectiveWeights(findRoute(vs, name, ref)),
       })),
       routeNames: vs.http.flatMap((r) => (r.name === undefined ? [] : [r.name])),
+      headerMatches: vs.http.map((r) => ({
+        route: r.name ?? `#${r.index}`,
+        headers: matchedHeaders(r.raw),
+      })),
     };
   }
 

@@ -75,7 +75,10 @@ function checkSpec(d: DecisionBuilder): boolean {
     problems.push({ field: 'spec.targetRef.name', message: `Deployment "${name}" not found` });
   }
   if (!d.obs.routes.ok && d.obs.routes.missing) {
-    problems.push({ field: 'spec.trafficRouting.istio', message: d.obs.routes.message });
+    problems.push({
+      field: d.obs.routes.field ?? 'spec.trafficRouting.istio',
+      message: d.obs.routes.message,
+    });
   }
   if (problems.length === 0) return true;
   const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');

@@ -46,7 +46,7 @@ export interface Observed {
   /** The managed routes as read from the VirtualService, or the reason they could not be read. */
   routes:
     | { ok: true; routes: RouteWeights[]; headerRoute: boolean }
-    | { ok: false; message: string; missing: boolean };
+    | { ok: false; message: string; missing: boolean; field?: string | undefined };
   stepRun?: RunState | undefined;
   backgroundRun?: RunState | undefined;
   gate?: GateState | undefined;
