@@ -153,7 +153,7 @@ export class Controller {
     });
     const generation = `${rollout.metadata.uid ?? ''}/${rollout.metadata.generation ?? 0}`;
     const key = `${ROLLOUT}/${namespace}/${name}`;
-    if (obs.target && obs.primary && this.servicesChecked.get(key) !== generation) {
+    if (!obs.idle && obs.target && obs.primary && this.servicesChecked.get(key) !== generation) {
       await ensureServices(this.o, rollout, obs.target, obs.primary);
       this.servicesChecked.set(key, generation);
     }

@@ -63,6 +63,8 @@ async function getOrUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 
 export interface Observation {
   observed: Observed;
+  /** Healthy with nothing to do: no route was read, and nothing around it needs a look. */
+  idle: boolean;
   target: V1Deployment | undefined;
   primary: V1Deployment | undefined;
 }
@@ -76,9 +78,10 @@ export async function observe(
   const ns = rollout.metadata.namespace ?? 'default';
   const target = await readDeployment(deps, ns, rollout.spec.targetRef.name);
   const commands = pendingCommands(rollout);
+  const isIdle = idle(rollout, target, commands.length);
   const [primary, routes, specProblems, stepRun, backgroundRun, gate] = await Promise.all([
     readDeployment(deps, ns, primaryName(rollout)),
-    idle(rollout, target, commands.length) ? IDLE_ROUTES : readRoutes(deps.router, rollout),
+    isIdle ? IDLE_ROUTES : readRoutes(deps.router, rollout),
     checkSpec(deps.resources, rollout, deps.templates),
     readRun(deps, ns, rollout.status?.analysisRuns?.step),
     readRun(deps, ns, rollout.status?.analysisRuns?.background),
@@ -87,6 +90,7 @@ export async function observe(
   return {
     target,
     primary,
+    idle: isIdle,
     observed: {
       now,
       target: target ? targetState(target) : undefined,
