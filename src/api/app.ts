@@ -1,10 +1,12 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { errorMessage } from '../domain/errors.js';
+import type { FlagDefaults } from '../domain/flags.js';
 import type { Logger } from '../logging.js';
 import type { AuditLog } from './audit.js';
 import { requireRole, type Authenticator } from './auth.js';
 import type { RolloutBackend } from './backend.js';
 import { NotFoundError, errorMiddleware } from './errors.js';
+import { flagRoutes, type FlagAdmin } from './flag-routes.js';
 import { DEFAULT_WEBHOOK_BODY_LIMIT, githubWebhookHandler, type WebhookConfig } from './github.js';
 import { IdempotencyCache, type StoredAnswer } from './idempotency.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -44,6 +46,10 @@ export interface AppDeps {
   publicMetrics?: boolean;
   /** Per-probe limit for /readyz. Default 2000 ms. */
   probeTimeoutMs?: number;
+  /** Unleash for the flag routes; without it they answer 503 "flags are not configured". */
+  flags?: FlagAdmin;
+  /** Project and environment when a flag request names none. Default default/development. */
+  flagDefaults?: FlagDefaults;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -115,6 +121,13 @@ export function createApp(deps: AppDeps): Express {
       audit: deps.audit,
       idempotency,
       metrics,
+      lock: new KeyedLock(),
+      logger: deps.logger,
+    }),
+    flagRoutes({
+      flags: deps.flags,
+      defaults: deps.flagDefaults ?? { project: 'default', environment: 'development' },
+      audit: deps.audit,
       lock: new KeyedLock(),
       logger: deps.logger,
     }),

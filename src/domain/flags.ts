@@ -214,3 +214,21 @@ export function writeOrder(from: number, to: number): WriteOrder {
 export function isPercent(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 100;
 }
+
+/** One flag of a project as a list shows it, with its state in one environment. */
+export interface FlagSummary {
+  name: string;
+  type: string;
+  stale: boolean;
+  /** Whether the flag is on in the environment asked about. */
+  enabled: boolean;
+  hasStrategies: boolean;
+}
+
+/** Lists a project's flags; kept apart from FlagProvider, which the controller needs. */
+export interface FlagCatalog {
+  listFlags(
+    scope: { project: string; environment: string },
+    options?: CallOptions,
+  ): Promise<FlagSummary[]>;
+}

@@ -3,15 +3,18 @@ import {
   isPercent,
   type CallOptions,
   type Flag,
+  type FlagCatalog,
   type FlagProvider,
   type FlagRef,
   type FlagSnapshot,
+  type FlagSummary,
   type FlagVariant,
   type FlagWrite,
   type RolloutStrategyOptions,
 } from '../../domain/flags.js';
 import type { Logger } from '../../logging.js';
 import { UnleashHttp, type HttpMethod, type UnleashHttpOptions } from './http.js';
+import { parseFeatureList } from './list.js';
 import { parseFeatureEnvironment, parsed, parseStrategy } from './parse.js';
 import { checkVariants, managedRollout, pickManaged, sameJson, strategyBody } from './strategy.js';
 
@@ -26,7 +29,7 @@ export interface UnleashAdminOptions extends UnleashHttpOptions {
 
 const FLEXIBLE_ROLLOUT = 'flexibleRollout';
 
-export class UnleashAdmin implements FlagProvider {
+export class UnleashAdmin implements FlagProvider, FlagCatalog {
   readonly #http: UnleashHttp;
   readonly #logger: Logger | undefined;
 
@@ -50,6 +53,20 @@ export class UnleashAdmin implements FlagProvider {
       ...env,
       rollout: managed && parsed(what, () => managedRollout(managed)),
     };
+  }
+
+  async listFlags(
+    scope: { project: string; environment: string },
+    options: CallOptions = {},
+  ): Promise<FlagSummary[]> {
+    const what = `listing the flags of project ${scope.project} in ${scope.environment}`;
+    const body = await this.#http.request(
+      'GET',
+      `/api/admin/projects/${enc(scope.project)}/features`,
+      undefined,
+      { what, signal: options.signal },
+    );
+    return parsed(what, () => parseFeatureList(body, scope.environment));
   }
 
   async snapshot(ref: FlagRef, options: CallOptions = {}): Promise<FlagSnapshot> {
