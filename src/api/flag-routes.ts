@@ -133,10 +133,13 @@ function parseChange(action: FlagAction, body: unknown): Change {
           `body.variants weights add up to ${total}; they must add up to 1000 (thousandths)`,
           { details: { field: 'body.variants' } },
         );
-      const typed = variants.map((v): FlagVariant => ({
+      // NOTE: Unleash splits the rest evenly among 'variable' variants whatever weight they
+      // carry, so every variant but the last is 'fix'; the last takes the remainder, which is
+      // its own weight because the weights add up to 1000.
+      const typed = variants.map((v, i): FlagVariant => ({
         name: v.name,
         weight: v.weight,
-        weightType: 'variable',
+        weightType: i === variants.length - 1 ? 'variable' : 'fix',
         stickiness: v.stickiness ?? 'default',
         ...(v.payload ? { payload: v.payload } : {}),
       }));

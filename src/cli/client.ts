@@ -6,6 +6,13 @@ import { CliError, EXIT, type Connection } from './config.js';
 
 export type Verb = 'promote' | 'abort' | 'pause' | 'resume' | 'retry';
 
+export type FlagAction = 'enable' | 'disable' | 'percentage' | 'variants';
+
+export interface FlagScope {
+  project?: string | undefined;
+  environment?: string | undefined;
+}
+
 export interface Accepted {
   requestId: string;
   command: string;
@@ -52,6 +59,23 @@ export class ApiClient {
       body,
       idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
     );
+  }
+
+  /** GET /api/v1/flags and /flags/:name; POST /flags/:name/<action>. Admin role. */
+  flags<T>(
+    action: 'list' | 'get' | FlagAction,
+    scope: FlagScope,
+    name?: string,
+    body?: Record<string, unknown>,
+  ): Promise<T> {
+    const query = new URLSearchParams();
+    if (scope.project) query.set('project', scope.project);
+    if (scope.environment) query.set('environment', scope.environment);
+    const q = query.size > 0 ? `?${query.toString()}` : '';
+    if (action === 'list') return this.call('GET', `/api/v1/flags${q}`);
+    const path = `/api/v1/flags/${enc(name ?? '')}`;
+    if (action === 'get') return this.call('GET', `${path}${q}`);
+    return this.call('POST', `${path}/${action}${q}`, body ?? {});
   }
 
   private async call<T>(
@@ -119,7 +143,7 @@ function explain(status: number, value: unknown, retryAfter: string | null): str
     case 403:
       return `not allowed: ${msg}. Ask an admin for a role that permits this`;
     case 404:
-      return `not found: ${msg}. Check the name and --namespace`;
+      return `not found: ${msg}. Check the name and --namespace (or --project/--environment)`;
     case 409:
       return `refused: ${msg}`;
     case 429:

@@ -9,6 +9,7 @@ import type { RolloutSummary } from '../api/view.js';
 import { parseDuration } from '../domain/duration.js';
 import { ApiClient, type Accepted, type Verb } from './client.js';
 import { CliError, EXIT, resolveConnection } from './config.js';
+import { addFlagCommands } from './flags.js';
 import {
   formatData,
   OUTPUTS,
@@ -235,6 +236,7 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
       setCode(v.ok ? EXIT.ok : EXIT.failed);
     });
 
+  addFlagCommands(program, { client, print });
   return program;
 }
 

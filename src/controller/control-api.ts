@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { createApp, type Probe } from '../api/app.js';
+import type { FlagAdmin } from '../api/flag-routes.js';
 import { openAuditLog } from '../api/audit.js';
 import {
   createAuthenticator,
@@ -14,6 +15,7 @@ import type { WebhookMapping } from '../api/github.js';
 import { KubeRolloutBackend, type RolloutReadCache } from '../api/kube-backend.js';
 import { openApiState, startServer, type RunningServer } from '../api/server.js';
 import { InvalidSpecError } from '../domain/errors.js';
+import type { FlagDefaults } from '../domain/flags.js';
 import type { Logger } from '../logging.js';
 
 // The control API inside the controller process: the same informer cache serves reads, and
@@ -39,6 +41,8 @@ export interface ControlApiDeps {
   readCache?: RolloutReadCache;
   logger: Logger;
   probes?: Record<string, Probe>;
+  /** Unleash for the flag routes, with the project/environment a request may leave out. */
+  flags?: { admin: FlagAdmin; defaults: FlagDefaults };
 }
 
 export interface RunningControlApi {
@@ -71,6 +75,7 @@ export async function startControlApi(
       logger: deps.logger,
       webhooks: { secret: config.webhookSecret, mappings: config.webhookMappings },
       ...(deps.probes ? { probes: deps.probes } : {}),
+      ...(deps.flags ? { flags: deps.flags.admin, flagDefaults: deps.flags.defaults } : {}),
     });
     server = await startServer({
       app,

@@ -62,13 +62,10 @@ export async function main(argv: string[]): Promise<void> {
     throw new Error(
       '--unleash-url needs the Admin API token in $UNLEASH_API_TOKEN (mount it from a Secret)',
     );
-  const flags =
-    o.unleashUrl && token
-      ? flagPortFor(new UnleashAdmin({ url: o.unleashUrl, token, logger }), {
-          project: o.unleashProject,
-          environment: o.unleashEnvironment,
-        })
-      : undefined;
+  const flagDefaults = { project: o.unleashProject, environment: o.unleashEnvironment };
+  const unleash =
+    o.unleashUrl && token ? new UnleashAdmin({ url: o.unleashUrl, token, logger }) : undefined;
+  const flags = unleash ? flagPortFor(unleash, flagDefaults) : undefined;
   const runtime = await startRuntime({
     flags,
     kubeConfig: kc,
@@ -86,6 +83,7 @@ export async function main(argv: string[]): Promise<void> {
         readCache: runtime.rollouts,
         logger,
         probes: { leadership: async () => undefined },
+        ...(unleash ? { flags: { admin: unleash, defaults: flagDefaults } } : {}),
       })
     : undefined;
   if (api) logger.info('control API listening', { url: api.url });

@@ -177,10 +177,10 @@ describe('flag routes', function () {
     expect(actions).to.deep.equal(['flag.enable', 'flag.disable']);
   });
 
-  it('replaces the variants of the managed strategy', async () => {
+  it('replaces the variants of the managed strategy with the weights asked for', async () => {
     const variants = [
-      { name: 'A', weight: 500 },
-      { name: 'B', weight: 500, payload: { type: 'string', value: 'blue' } },
+      { name: 'A', weight: 200 },
+      { name: 'B', weight: 800, payload: { type: 'string', value: 'blue' } },
     ];
     const res = await request(api.app)
       .post('/api/v1/flags/checkout-v2/variants')
@@ -189,8 +189,8 @@ describe('flag routes', function () {
     expect(res.status).to.equal(200);
     const stored = (await unleashState(fixture, 'checkout-v2')).strategies[0]?.variants ?? [];
     expect(stored.map((v) => [v.name, v.weight])).to.deep.equal([
-      ['A', 500],
-      ['B', 500],
+      ['A', 200],
+      ['B', 800],
     ]);
     expect(res.body.flag.variants).to.have.length(2);
     const record = (await auditRecords(api)).find((r) => r.requestId === res.body.requestId);
