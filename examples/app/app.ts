@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NO_VARIANT, type AppMetrics } from './ab.js';
 import type { AppConfig } from './config.js';
 
 // The example workload Sluice rolls out: says which version it is, fails a set share of its
@@ -10,6 +11,13 @@ export type AppRoute = (req: IncomingMessage, res: ServerResponse) => Promise<vo
 export interface AppHandlerOptions {
   /** More routes by exact path, tried before the built-in ones. */
   routes?: Record<string, AppRoute>;
+  /** The user's flag variant for a request (A/B); sent back in x-variant. */
+  variantOf?: (req: IncomingMessage) => string;
+  /** Variant → failure share and extra delay, overriding FAIL_RATE for that variant. */
+  variantFailRates?: Record<string, number>;
+  variantLatencyMs?: Record<string, number>;
+  /** Counted per request of GET / and served at /metrics. */
+  metrics?: AppMetrics;
 }
 
 /**
@@ -39,10 +47,21 @@ export function seededRandom(seed: number): () => number {
 }
 
 export function createAppHandler(config: AppConfig, options: AppHandlerOptions = {}) {
-  const nextFails = failureSchedule(config.failRate);
+  const schedules = new Map<string, () => boolean>();
+  // One deterministic schedule per variant, so each keeps its own exact failure share.
+  const nextFails = (variant: string): boolean => {
+    let next = schedules.get(variant);
+    if (!next) {
+      next = failureSchedule(options.variantFailRates?.[variant] ?? config.failRate);
+      schedules.set(variant, next);
+    }
+    return next();
+  };
   const random = seededRandom(config.seed);
-  const delay = (): number =>
-    config.latencyMs + Math.floor(random() * (config.latencyJitterMs + 1));
+  const delay = (variant: string): number =>
+    config.latencyMs +
+    (options.variantLatencyMs?.[variant] ?? 0) +
+    Math.floor(random() * (config.latencyJitterMs + 1));
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('x-version', config.version);
@@ -52,13 +71,23 @@ export function createAppHandler(config: AppConfig, options: AppHandlerOptions =
     if (extra) return extra(req, res);
 
     if (path === '/healthz') return send(res, 200, 'ok\n');
+    if (path === '/metrics' && options.metrics) {
+      res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
+      res.end(await options.metrics.registry.metrics());
+      return;
+    }
     if (path !== '/') return send(res, 404, 'not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return send(res, 405, 'method not allowed\n');
 
-    const fails = nextFails();
-    const wait = delay();
+    const started = process.hrtime.bigint();
+    const variant = options.variantOf ? options.variantOf(req) : NO_VARIANT;
+    if (options.variantOf) res.setHeader('x-variant', variant);
+    const fails = nextFails(variant);
+    const wait = delay(variant);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const code = fails ? 500 : 200;
+    options.metrics?.observe(variant, code, Number(process.hrtime.bigint() - started) / 1e9);
     if (fails) return send(res, 500, `error from ${config.version}\n`);
     send(res, 200, `hello from ${config.version}\n`);
   };
