@@ -1,8 +1,9 @@
-// `npm run demo [-- --json] [--strategy blue-green] [--serve]`: the sandbox demo. Progress goes to stdout (stderr with --json,
+// `npm run demo [-- --json] [--strategy blue-green] [--serve] [--with-flags]`: the sandbox demo. Progress goes to stdout (stderr with --json,
 // where stdout carries exactly one JSON summary). Exits 0 only when both outcomes are right.
 import { createLogger } from '../../logging.js';
 import { runBlueGreenDemo } from './blue-green.js';
 import { runDemo } from './demo.js';
+import { runFlagsDemo } from './flags-demo.js';
 import { serveDemo, type ServeInfo } from './serve.js';
 
 async function main(): Promise<number> {
@@ -26,8 +27,14 @@ async function main(): Promise<number> {
   if (strategy !== 'canary' && strategy !== 'blue-green')
     throw new Error(`--strategy must be canary or blue-green, not ${String(strategy)}`);
   const blueGreen = strategy === 'blue-green';
+  const withFlags = process.argv.includes('--with-flags');
+  if (withFlags && blueGreen) throw new Error('--with-flags runs the canary demo only');
   const options = { logger, print, signal: stop.signal };
-  const result = blueGreen ? await runBlueGreenDemo(options) : await runDemo(options);
+  const result = blueGreen
+    ? await runBlueGreenDemo(options)
+    : withFlags
+      ? await runFlagsDemo(options)
+      : await runDemo(options);
   if (json) {
     process.stdout.write(`${JSON.stringify({ rollouts: result.rollouts })}\n`);
   } else {
@@ -38,17 +45,21 @@ async function main(): Promise<number> {
         r.outcome === 'RolledBack'
           ? `, rolled back in ${r.rollbackSeconds ?? '?'}s: ${r.rollbackReason ?? ''}`
           : '';
-      const extra =
+      const switched =
         'failedRequestsDuringSwitch' in r && 'requestsDuringSwitch' in r
           ? `${back}; ${String(r.failedRequestsDuringSwitch ?? '?')} of ${String(r.requestsDuringSwitch ?? '?')} requests failed during the switch`
           : back;
+      const extra =
+        'flagAfter' in r
+          ? `${switched}; flag at ${String(r.flagAfter ?? '?')}% afterwards`
+          : switched;
       print(
         `  ${r.name} (${r.revision}): ${r.outcome} after ${r.durationSeconds}s, ${r.stepsCompleted} steps, max canary weight ${r.maxCanaryWeight}%${extra}`,
       );
     }
     print(
       result.ok
-        ? `demo passed: the healthy release was promoted${blueGreen ? ' with no failed request at the switch' : ''} and the bad one rolled back`
+        ? `demo passed: the healthy release was promoted${blueGreen ? ' with no failed request at the switch' : ''}${withFlags ? ' with its flag at 100%' : ''} and the bad one rolled back${withFlags ? ' with its flag back at 0%' : ''}`
         : 'demo FAILED: an outcome was not the expected one',
     );
   }

@@ -1,0 +1,245 @@
+import { readFile } from 'node:fs/promises';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { flagPortFor } from '../../controller/flags.js';
+import { startRuntime } from '../../controller/runtime.js';
+import type { Rollout } from '../../domain/types.js';
+import { startLoad, type RunningLoad } from '../load.js';
+import {
+  canaryWeight,
+  firstFailure,
+  rollout,
+  setEnv,
+  sleep,
+  waitFor,
+  type DemoOptions,
+  type RolloutSummary,
+} from './demo.js';
+import { DEMO_FLAG, startDemoFlags, type DemoFlags } from './flags-unleash.js';
+import { describeProgress } from './progress.js';
+import { REPO_ROOT, startStack, type Stack } from './stack.js';
+
+// `npm run demo -- --with-flags`: the canary demo with an Unleash flag linked to the Rollout.
+// The flag starts at 0% and follows the canary weight; on promotion it goes to 100%, on the
+// bad release's rollback back to what it was. At every step the demo measures the share of
+// simulated users who see the feature (their own unleash-client evaluations) and prints it
+// next to the canary weight.
+
+export interface FlagExposure {
+  /**
+   * The 1-based step at which the canary weight took this value; 'promoted' / 'rolledBack' for
+   * the measurement once the flag's final write had reached the users' client.
+   */
+  step: number | 'promoted' | 'rolledBack';
+  canaryWeight: number;
+  exposedPercent: number;
+}
+
+export interface FlagRolloutSummary extends RolloutSummary {
+  flagExposure: FlagExposure[];
+  /** The flag's rollout percentage in Unleash when the rollout ended. */
+  flagAfter: number | null;
+}
+
+export interface FlagsDemoResult {
+  rollouts: FlagRolloutSummary[];
+  ok: boolean;
+}
+
+const NS = 'demo';
+const POLL_MS = 100;
+
+interface Release {
+  version: string;
+  env: Record<string, string>;
+  expect: RolloutSummary['outcome'];
+}
+
+const RELEASES: Release[] = [
+  { version: 'v2', env: { VERSION: 'v2', FAIL_RATE: '0' }, expect: 'Promoted' },
+  { version: 'v3', env: { VERSION: 'v3', FAIL_RATE: '0.2' }, expect: 'RolledBack' },
+];
+
+export async function runFlagsDemo(o: DemoOptions): Promise<FlagsDemoResult> {
+  const t0 = Date.now();
+  const print = (line: string): void =>
+    o.print(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+  print('starting PostgreSQL and unleash-server, and creating the flag at 0%');
+  const flags = await startDemoFlags({
+    logger: o.logger,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  try {
+    print(`flag ${DEMO_FLAG} in Unleash at ${flags.unleash.url}: on, flexibleRollout 0%`);
+    print(
+      'starting the sandbox: API server, pod simulator, weighted proxy, Prometheus, controller',
+    );
+    const stack = await startStack({ logger: o.logger, controller: false });
+    try {
+      const runtime = await startRuntime({
+        kubeConfig: stack.kubeConfig,
+        logger: o.logger,
+        prometheusUrl: stack.prometheus.url,
+        resyncMs: 5_000,
+        flags: flagPortFor(flags.admin, { project: 'default', environment: 'development' }),
+      });
+      stack.runtime = runtime;
+      let load: RunningLoad | undefined;
+      try {
+        await applyDemo(stack);
+        print(`applied the Rollout ${NS}/shop with spec.featureFlags: ${DEMO_FLAG} (followWeight)`);
+        load = startLoad({ url: stack.proxy.url, rps: 40, maxDurationMs: 10 * 60_000 });
+        await waitFor(() => rollout(stack)?.status?.phase === 'Healthy', 60_000, 'initializing');
+        print('initialized: shop-primary serves v1');
+        const rollouts: FlagRolloutSummary[] = [];
+        for (const [i, release] of RELEASES.entries()) {
+          if (i > 0) {
+            await flags.resetToZero();
+            await flags.settle();
+            print(`the next feature ships dark: ${DEMO_FLAG} set back to 0% by a developer`);
+          }
+          rollouts.push(
+            await runRelease(stack, flags, release, print, o.releaseTimeoutMs ?? 150_000, o.signal),
+          );
+        }
+        return { rollouts, ok: rollouts.every((r, i) => checkRelease(r, RELEASES[i])) };
+      } finally {
+        await load?.stop();
+        await runtime.stop();
+      }
+    } finally {
+      await stack.stop();
+    }
+  } finally {
+    await flags.stop();
+  }
+}
+
+/** The outcome is the expected one and the flag ended where the design says. */
+function checkRelease(r: FlagRolloutSummary, release: Release | undefined): boolean {
+  if (!release || r.outcome !== release.expect) return false;
+  return r.flagAfter === (r.outcome === 'Promoted' ? 100 : 0);
+}
+
+async function applyDemo(stack: Stack): Promise<void> {
+  await stack.applyObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  await stack.apply('analysis-templates');
+  await stack.apply('examples/demo/analysis.yaml');
+  await stack.apply('examples/deployment.yaml');
+  await stack.apply('examples/virtualservice.yaml');
+  const text = await readFile(resolve(REPO_ROOT, 'examples/demo/rollout.yaml'), 'utf8');
+  const r = parseYaml(text) as Rollout & KubernetesObject;
+  r.spec.featureFlags = [{ name: DEMO_FLAG, mode: 'followWeight', finalPercent: 100 }];
+  await stack.applyObject(r);
+}
+
+async function runRelease(
+  stack: Stack,
+  flags: DemoFlags,
+  release: Release,
+  print: (line: string) => void,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<FlagRolloutSummary> {
+  const started = Date.now();
+  const before = rollout(stack)?.status?.stableRevision;
+  await setEnv(stack, release.env);
+  print(`released ${release.version}${release.expect === 'RolledBack' ? ' (bad: fails 20%)' : ''}`);
+  const exposure: FlagExposure[] = [];
+  const printStep = (e: FlagExposure | undefined): void => {
+    if (e)
+      print(
+        `  ${stepLabel(e)}: canary weight ${e.canaryWeight}% | users seeing the feature ${e.exposedPercent}%`,
+      );
+  };
+  let revision = '';
+  let maxWeight = 0;
+  let stepsCompleted = 0;
+  let firstFailureAt: number | undefined;
+  let backAt: number | undefined;
+  let lastLine = '';
+  for (;;) {
+    signal?.throwIfAborted();
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`release ${release.version} did not finish within ${timeoutMs / 1000}s`);
+    const r = rollout(stack);
+    const status = r?.status ?? {};
+    if (status.canaryRevision && status.canaryRevision !== before) revision = status.canaryRevision;
+    const weight = canaryWeight(stack);
+    maxWeight = Math.max(maxWeight, weight);
+    const mine = revision !== '' && status.canaryRevision === revision;
+    if (mine) stepsCompleted = Math.max(stepsCompleted, status.currentStepIndex ?? 0);
+    firstFailureAt ??= firstFailure(stack, revision);
+    if (firstFailureAt !== undefined && backAt === undefined && weight === 0) backAt = Date.now();
+    if (mine && (status.phase === 'Progressing' || status.phase === 'Paused')) {
+      const step = (status.currentStepIndex ?? 0) + 1;
+      const last = exposure.at(-1);
+      const now = { step, canaryWeight: weight, exposedPercent: flags.exposedPercent() };
+      // One entry per canary weight, named by the step that set it; its exposure is the last
+      // one measured while that weight held (the flag is written just after the route, and
+      // the users' client needs a refresh to see it, so the first moments would understate).
+      if (last && last.canaryWeight === weight) last.exposedPercent = now.exposedPercent;
+      else {
+        printStep(last);
+        exposure.push(now);
+      }
+    }
+    const line = describeProgress(r, weight);
+    if (line !== lastLine) {
+      print(line);
+      lastLine = line;
+    }
+    const promoted = revision && status.phase === 'Healthy' && status.stableRevision === revision;
+    const aborted = revision && status.phase === 'Aborted';
+    if (promoted || aborted) {
+      printStep(exposure.at(-1));
+      const flagAfter = await settleFlag(stack, flags, promoted ? 100 : 0);
+      const end: FlagExposure = {
+        step: promoted ? 'promoted' : 'rolledBack',
+        canaryWeight: canaryWeight(stack),
+        exposedPercent: flags.exposedPercent(),
+      };
+      exposure.push(end);
+      printStep(end);
+      print(`  flag ${DEMO_FLAG} now at ${flagAfter ?? '?'}% in Unleash`);
+      return {
+        name: `shop ${release.version}`,
+        revision,
+        outcome: promoted ? 'Promoted' : 'RolledBack',
+        stepsCompleted,
+        maxCanaryWeight: maxWeight,
+        rollbackReason: aborted ? (status.message ?? null) : null,
+        rollbackSeconds:
+          aborted && firstFailureAt !== undefined && backAt !== undefined
+            ? Math.round(backAt - firstFailureAt) / 1000
+            : null,
+        durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+        flagExposure: exposure,
+        flagAfter: flagAfter ?? null,
+      };
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** Waits (up to 20 s) for the controller's final flag write and the users' client to see it. */
+async function settleFlag(
+  stack: Stack,
+  flags: DemoFlags,
+  expected: number,
+): Promise<number | undefined> {
+  const end = Date.now() + 20_000;
+  while (Date.now() < end) {
+    const pending = rollout(stack)?.status?.flagsRestorePending === true;
+    if (!pending && (await flags.rolloutPercent()) === expected) break;
+    await sleep(250);
+  }
+  return flags.settle();
+}
+
+function stepLabel(e: FlagExposure): string {
+  if (e.step === 'promoted') return 'promoted';
+  if (e.step === 'rolledBack') return 'rolled back';
+  return `step ${e.step}`;
+}
