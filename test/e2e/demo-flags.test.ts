@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlagRolloutSummary } from '../../src/sandbox/demo/flags-demo.js';
@@ -83,5 +84,62 @@ describe('demo --with-flags', function () {
       /step \d+: canary weight 20% \| users seeing the feature (19|20|21)(\.\d)?%/,
     );
     expect(result.stderr).to.contain('rolled back: canary weight 0% | users seeing the feature 0%');
+  });
+});
+
+describe('demo --serve --with-flags', function () {
+  this.timeout(120_000);
+  let child: ChildProcess | undefined;
+  let info: {
+    apiUrl: string;
+    adminToken: string;
+    viewerToken: string;
+    unleash?: { url: string; flag: string };
+  };
+
+  before(async () => {
+    child = spawn(process.execPath, [...DEMO, '--serve', '--with-flags', '--json'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout = child.stdout;
+    if (!stdout) throw new Error('no stdout');
+    const first = await new Promise<string>((done, fail) => {
+      createInterface({ input: stdout }).once('line', done);
+      child?.once('exit', (code) => fail(new Error(`demo --serve exited with ${code} early`)));
+    });
+    info = JSON.parse(first) as typeof info;
+  });
+  after(async function () {
+    this.timeout(30_000);
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child?.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+  });
+
+  const call = (path: string, token: string, body?: unknown) =>
+    fetch(`${info.apiUrl}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(10_000),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it("serves the flag routes over the demo's Unleash to the admin token only", async () => {
+    expect(info.unleash?.flag).to.equal('shop-new-checkout');
+    const flag = info.unleash?.flag ?? '';
+    const got = await call(`/api/v1/flags/${flag}`, info.adminToken);
+    expect(got.status).to.equal(200);
+    expect(((await got.json()) as { rollout: { percent: number } }).rollout.percent).to.equal(0);
+    const refused = await call(`/api/v1/flags/${flag}/percentage`, info.viewerToken, {
+      percent: 5,
+    });
+    expect(refused.status).to.equal(403);
+    const set = await call(`/api/v1/flags/${flag}/percentage`, info.adminToken, { percent: 5 });
+    expect(set.status).to.equal(200);
+    expect(
+      ((await set.json()) as { flag: { rollout: { percent: number } } }).flag.rollout.percent,
+    ).to.equal(5);
   });
 });

@@ -3,8 +3,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { flagPortFor } from '../../controller/flags.js';
-import { startRuntime } from '../../controller/runtime.js';
+import { startRuntime, type Runtime } from '../../controller/runtime.js';
 import type { Rollout } from '../../domain/types.js';
+import type { Logger } from '../../logging.js';
 import { startLoad, type RunningLoad } from '../load.js';
 import {
   canaryWeight,
@@ -77,14 +78,7 @@ export async function runFlagsDemo(o: DemoOptions): Promise<FlagsDemoResult> {
     );
     const stack = await startStack({ logger: o.logger, controller: false });
     try {
-      const runtime = await startRuntime({
-        kubeConfig: stack.kubeConfig,
-        logger: o.logger,
-        prometheusUrl: stack.prometheus.url,
-        resyncMs: 5_000,
-        flags: flagPortFor(flags.admin, { project: 'default', environment: 'development' }),
-      });
-      stack.runtime = runtime;
+      const runtime = await startFlagsController(stack, flags, o.logger);
       let load: RunningLoad | undefined;
       try {
         await applyDemo(stack);
@@ -122,12 +116,40 @@ function checkRelease(r: FlagRolloutSummary, release: Release | undefined): bool
   return r.flagAfter === (r.outcome === 'Promoted' ? 100 : 0);
 }
 
+/**
+ * The controller on a stack started with `controller: false`, given a FlagPort over the demo's
+ * Unleash; set as `stack.runtime`. The caller stops it (stack.stop() does not).
+ */
+export async function startFlagsController(
+  stack: Stack,
+  flags: DemoFlags,
+  logger: Logger,
+): Promise<Runtime> {
+  const runtime = await startRuntime({
+    kubeConfig: stack.kubeConfig,
+    logger,
+    prometheusUrl: stack.prometheus.url,
+    resyncMs: 5_000,
+    flags: flagPortFor(flags.admin, {
+      project: flags.ref.project,
+      environment: flags.ref.environment,
+    }),
+  });
+  stack.runtime = runtime;
+  return runtime;
+}
+
 async function applyDemo(stack: Stack): Promise<void> {
   await stack.applyObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await stack.apply('analysis-templates');
   await stack.apply('examples/demo/analysis.yaml');
   await stack.apply('examples/deployment.yaml');
   await stack.apply('examples/virtualservice.yaml');
+  await applyRolloutWithFlag(stack);
+}
+
+/** examples/demo/rollout.yaml with spec.featureFlags linking the demo's flag. */
+export async function applyRolloutWithFlag(stack: Stack): Promise<void> {
   const text = await readFile(resolve(REPO_ROOT, 'examples/demo/rollout.yaml'), 'utf8');
   const r = parseYaml(text) as Rollout & KubernetesObject;
   r.spec.featureFlags = [{ name: DEMO_FLAG, mode: 'followWeight', finalPercent: 100 }];

@@ -19,6 +19,7 @@ async function main(): Promise<number> {
       print,
       signal: stop.signal,
       ready: (info) => announce(info, json, print),
+      withFlags: process.argv.includes('--with-flags'),
     });
     return 0;
   }
@@ -71,7 +72,7 @@ function announce(info: ServeInfo, json: boolean, print: (line: string) => void)
   if (json) {
     const { apiUrl, operatorToken, viewerToken, webhookSecret, rollout } = info;
     process.stdout.write(
-      `${JSON.stringify({ apiUrl, operatorToken, viewerToken, webhookSecret, rollout, adminToken: info.adminToken, kubeApiUrl: info.kubeApiUrl, prometheusUrl: info.prometheusUrl })}\n`,
+      `${JSON.stringify({ apiUrl, operatorToken, viewerToken, webhookSecret, rollout, adminToken: info.adminToken, kubeApiUrl: info.kubeApiUrl, prometheusUrl: info.prometheusUrl, ...(info.unleash ? { unleash: info.unleash } : {}) })}\n`,
     );
     return;
   }
@@ -86,9 +87,15 @@ function announce(info: ServeInfo, json: boolean, print: (line: string) => void)
   );
   print(`  Prometheus:      ${info.prometheusUrl}`);
   print(`  traffic:         ${info.proxyUrl}`);
+  if (info.unleash)
+    print(`  Unleash:         ${info.unleash.url} (flag ${info.unleash.flag} follows the canary)`);
   print('');
   print(`  export SLUICE_URL=${info.apiUrl} SLUICE_TOKEN=${info.operatorToken}`);
   print(`  npx tsx src/cli/main.ts get demo/shop`);
+  if (info.unleash)
+    print(
+      `  SLUICE_TOKEN=${info.adminToken} npx tsx src/cli/main.ts flags get ${info.unleash.flag}`,
+    );
   print(
     `  kubectl --server ${info.kubeApiUrl} -n demo set env deployment/shop VERSION=v2   # start a release`,
   );

@@ -6,6 +6,8 @@ import { hashToken } from '../../api/auth.js';
 import { startControlApi } from '../../controller/control-api.js';
 import type { Logger } from '../../logging.js';
 import { startLoad } from '../load.js';
+import { applyRolloutWithFlag, startFlagsController } from './flags-demo.js';
+import { DEMO_FLAG, startDemoFlags, type DemoFlags } from './flags-unleash.js';
 import { startStack } from './stack.js';
 
 // `npm run demo -- --serve [--json]`: the sandbox, Prometheus, the controller and the control
@@ -22,6 +24,8 @@ export interface ServeInfo {
   kubeApiUrl: string;
   prometheusUrl: string;
   proxyUrl: string;
+  /** With --with-flags: the demo's Unleash and the flag linked to the Rollout. */
+  unleash?: { url: string; flag: string };
 }
 
 export interface ServeOptions {
@@ -30,6 +34,8 @@ export interface ServeOptions {
   /** Called once everything is up. */
   ready: (info: ServeInfo) => void;
   signal: AbortSignal;
+  /** Start Unleash too, link a flag to the Rollout and serve the flag routes. */
+  withFlags?: boolean;
 }
 
 function token(): string {
@@ -38,7 +44,22 @@ function token(): string {
 
 export async function serveDemo(o: ServeOptions): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
-  const stack = await startStack({ logger: o.logger });
+  const flags: DemoFlags | undefined = o.withFlags
+    ? await startDemoFlags({ logger: o.logger, signal: o.signal })
+    : undefined;
+  const stack = await startStack({ logger: o.logger, controller: !flags }).catch(
+    async (err: unknown) => {
+      await flags?.stop();
+      throw err;
+    },
+  );
+  const flagRuntime = flags
+    ? await startFlagsController(stack, flags, o.logger).catch(async (err: unknown) => {
+        await stack.stop();
+        await flags.stop();
+        throw err;
+      })
+    : undefined;
   const tokens = { operator: token(), viewer: token(), admin: token() };
   const webhookSecret = token();
   let api: Awaited<ReturnType<typeof startControlApi>> | undefined;
@@ -49,7 +70,8 @@ export async function serveDemo(o: ServeOptions): Promise<void> {
     await stack.apply('examples/demo/analysis.yaml');
     await stack.apply('examples/deployment.yaml');
     await stack.apply('examples/virtualservice.yaml');
-    await stack.apply('examples/demo/rollout.yaml');
+    if (flags) await applyRolloutWithFlag(stack);
+    else await stack.apply('examples/demo/rollout.yaml');
     if (!stack.runtime) throw new Error('the controller is not running');
     api = await startControlApi(
       {
@@ -72,7 +94,12 @@ export async function serveDemo(o: ServeOptions): Promise<void> {
           },
         ],
       },
-      { kubeConfig: stack.kubeConfig, readCache: stack.runtime.rollouts, logger: o.logger },
+      {
+        kubeConfig: stack.kubeConfig,
+        readCache: stack.runtime.rollouts,
+        logger: o.logger,
+        ...(flags ? { flags: { admin: flags.admin, defaults: flags.ref } } : {}),
+      },
     );
     o.ready({
       apiUrl: api.url,
@@ -84,6 +111,7 @@ export async function serveDemo(o: ServeOptions): Promise<void> {
       kubeApiUrl: stack.api.url,
       prometheusUrl: stack.prometheus.url,
       proxyUrl: stack.proxy.url,
+      ...(flags ? { unleash: { url: flags.unleash.url, flag: DEMO_FLAG } } : {}),
     });
     await new Promise<void>((resolve) => {
       if (o.signal.aborted) return resolve();
@@ -92,7 +120,9 @@ export async function serveDemo(o: ServeOptions): Promise<void> {
   } finally {
     await load.stop();
     await api?.close();
+    await flagRuntime?.stop();
     await stack.stop();
+    await flags?.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
 }
