@@ -59,6 +59,7 @@ export class Controller {
   private readonly resyncMs: number;
 
   private readonly ownRollouts = new OwnWrites<Rollout>();
+  private readonly reportedInvalid = new Map<string, string>();
   private readonly ownRuns = new OwnWrites<AnalysisRun>();
   /** Services are checked once per rollout generation (and after a restart). */
   private readonly servicesChecked = new Map<string, string>();
@@ -216,6 +217,10 @@ export class Controller {
     err: InvalidSpecError,
   ): Promise<void> {
     const message = err.message;
+    // Reported once per message: the status write itself triggers the next reconcile.
+    const key = `${namespace}/${name}`;
+    if (this.reportedInvalid.get(key) === message) return;
+    this.reportedInvalid.set(key, message);
     const at = new Date(this.clock.now()).toISOString();
     await this.o.resources.rollouts
       .patchStatusMerge(

@@ -344,6 +344,8 @@ export interface RolloutStatus {
   stableRevision?: string;
   /** Pod-template hash of the target Deployment being rolled out. */
   canaryRevision?: string;
+  /** Counts rollout starts (new revisions and retries); it keeps AnalysisRun names unique. */
+  attempt?: number;
   currentStepIndex?: number;
   stepStartedAt?: string;
   /** Paused time that does not count toward a timed pause or the progress deadline, in ms. */

@@ -151,7 +151,15 @@ describe('informer against the sandbox API server', () => {
   });
 
   it('keeps objects that fail validation apart, with the reason', async () => {
-    const inf = track(createInformer(clients, res.rollouts, { parse: parseRolloutObject }));
+    // A parser that refuses one object stands for version skew between a stored object and
+    // this controller's schema (the API server itself refuses schema-invalid objects).
+    const strict = (raw: unknown) => {
+      const r = parseRolloutObject(raw);
+      if (r.metadata.name === 'bad')
+        throw new InvalidSpecError('spec', 'refused by this controller');
+      return r;
+    };
+    const inf = track(createInformer(clients, res.rollouts, { parse: strict }));
     await inf.start();
     await clients.custom.createNamespacedCustomObject({
       group: 'sluice.dev',

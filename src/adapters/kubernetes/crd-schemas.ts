@@ -437,6 +437,9 @@ const rolloutStatus = obj('Observed state, written by the controller.', {
   observedGeneration: int('The metadata.generation this status describes.', 0),
   stableRevision: str('Pod-template hash of what <name>-primary runs.'),
   canaryRevision: str('Pod-template hash of the target Deployment being rolled out.'),
+  attempt: limit(
+    'Rollout starts so far (new revisions and retries); keeps AnalysisRun names unique.',
+  ),
   currentStepIndex: limit('Index of the current canary step.'),
   stepStartedAt: time('When the current step started.'),
   pausedMs: limit('Paused time, in ms, that does not count toward timed pauses or deadlines.'),

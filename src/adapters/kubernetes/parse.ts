@@ -217,6 +217,15 @@ function check<T>(what: string, { schema, validate }: Checker, raw: unknown): T 
 }
 
 /** Validates a Rollout from the API server or a file; throws InvalidSpecError naming the field. */
+/**
+ * Checks a Rollout against its schema only. The controller reads Rollouts this way and reports
+ * the semantic rules (validateRolloutSpec) on the status itself, so a Rollout that breaks them
+ * is still seen, listed by the API, and still obeys an abort.
+ */
+export function parseRolloutShape(raw: unknown): Rollout {
+  return check<Rollout>('Rollout', getCheckers().rollout, raw);
+}
+
 export function parseRollout(raw: unknown): Rollout {
   const rollout = check<Rollout>('Rollout', getCheckers().rollout, raw);
   const problems = validateRolloutSpec(rollout.spec);

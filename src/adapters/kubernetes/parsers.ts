@@ -7,7 +7,7 @@ import {
   type AnalysisTemplate,
   type Rollout,
 } from '../../domain/types.js';
-import { parseAnalysisRun, parseAnalysisTemplate, parseRollout } from './parse.js';
+import { parseAnalysisRun, parseAnalysisTemplate, parseRolloutShape } from './parse.js';
 
 /** Turns what the API server sent into a trusted value, or throws InvalidSpecError. */
 export type Parser<T> = (raw: unknown) => T;
@@ -36,8 +36,9 @@ function envelope(raw: unknown, kinds: readonly string[]): Record<string, unknow
   return obj;
 }
 
+/** Schema only: the controller reports semantic problems on the status (see parseRolloutShape). */
 export const parseRolloutObject: Parser<Rollout> = (raw) =>
-  parseRollout(envelope(raw, ['Rollout']));
+  parseRolloutShape(envelope(raw, ['Rollout']));
 
 export const parseAnalysisTemplateObject: Parser<AnalysisTemplate> = (raw) =>
   parseAnalysisTemplate(envelope(raw, ['AnalysisTemplate', 'ClusterAnalysisTemplate']));

@@ -366,5 +366,5 @@ function copyMeasurements(d: DecisionBuilder, run: RunState): void {
 
 export function runName(d: DecisionBuilder, suffix: string): string {
   const rev = (d.status.canaryRevision ?? 'x').slice(0, 8);
-  return `${d.rollout.metadata.name}-${rev}-${suffix}`.toLowerCase();
+  return `${d.rollout.metadata.name}-${rev}-${d.status.attempt ?? 0}-${suffix}`.toLowerCase();
 }

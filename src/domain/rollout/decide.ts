@@ -5,6 +5,9 @@ import { handleBlueGreen } from './blue-green.js';
 import { handlePaused, handleProgressing } from './canary.js';
 import { handlePromoting } from './promote.js';
 import type { Decision, Observed } from './model.js';
+import { markFlagsForRestore } from './flags.js';
+import { terminateRuns } from './lifecycle.js';
+import { holdWeights, syncRoutes } from './routes.js';
 
 /** Phases whose handling depends on the strategy; the others are shared (lifecycle.ts). */
 const IN_FLIGHT: ReadonlySet<RolloutPhase> = new Set(['Progressing', 'Paused', 'Promoting']);
@@ -84,10 +87,47 @@ function checkSpec(d: DecisionBuilder): boolean {
   const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
   const phase = d.status.phase ?? 'Initializing';
   if (phase !== 'Invalid') d.status.invalidFrom = phase;
-  if (phase !== 'Invalid' || d.status.message !== message) {
+  const known = d.status.conditions?.find((c) => c.type === 'SpecValid' && c.status === 'False');
+  if (phase !== 'Invalid' || known?.message !== message) {
     d.transition('InvalidSpec', message, { warning: true, phase: 'Invalid' });
   }
   d.setCondition('SpecValid', 'False', 'InvalidSpec', message);
+  keepTrafficSafe(d);
   d.requeue(30_000);
   return false;
+}
+
+/**
+ * An invalid spec stops every step forward, never the way back: an abort is obeyed, and a
+ * candidate that is missing or not available gets no traffic. Otherwise the weights hold.
+ */
+function keepTrafficSafe(d: DecisionBuilder): void {
+  const s = d.status;
+  const inFlight =
+    s.invalidFrom === 'Progressing' ||
+    s.invalidFrom === 'Paused' ||
+    (s.invalidFrom === 'Promoting' && !s.promotionCommitted);
+  if (!inFlight) return;
+  const abort = d.obs.commands.find((c) => c.kind === 'abort');
+  if (!abort && d.obs.target?.available) {
+    holdWeights(d, 'spec invalid: hold the current weights');
+    return;
+  }
+  if (abort) d.markHandled('abort', abort.id);
+  if (s.originalRoutes) syncRoutes(d, s.originalRoutes, 'spec invalid: all traffic back to stable');
+  if (d.obs.routes.ok && d.obs.routes.headerRoute) d.act({ kind: 'removeHeaderRoute' });
+  terminateRuns(d, 'rollout stopped: spec invalid');
+  if (d.obs.target && d.obs.target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
+  markFlagsForRestore(d);
+  s.weights = { stable: 100, canary: 0 };
+  s.invalidFrom = 'Aborted';
+  const why = abort
+    ? `aborted${abort.reason ? `: ${abort.reason}` : ''} while the spec is invalid`
+    : 'the candidate is missing or not available while the spec is invalid';
+  d.setCondition('Aborted', 'True', 'Aborted', why);
+  d.transitions.push({
+    type: 'Warning',
+    reason: 'Aborted',
+    message: `${why}: all traffic back to stable`,
+  });
 }

@@ -1,6 +1,6 @@
 import type { Command } from '../commands.js';
 import type { DecisionBuilder } from './builder.js';
-import { holdWeights, syncRoutes } from './routes.js';
+import { syncRoutes } from './routes.js';
 import { markFlagsForRestore, restoreFlags } from './flags.js';
 
 const POLL_MS = 1000;
@@ -47,16 +47,23 @@ export function startRollout(d: DecisionBuilder): void {
     return;
   }
   const s = d.status;
+  // NOTE: the routes and flags as they were before Sluice touched them are recorded only when a
+  // rollout starts from Healthy. A revision that supersedes one in flight, or a retry, keeps the
+  // first record: the current routes are Sluice's own mid-rollout weights, not the user's.
+  const fresh = s.phase === 'Healthy' || s.originalRoutes === undefined;
+  if (fresh) {
+    s.originalRoutes = structuredClone(d.obs.routes.routes);
+    delete s.featureFlags;
+    delete s.flagsRestorePending;
+  }
   s.canaryRevision = target.revision;
+  s.attempt = (s.attempt ?? 0) + 1;
   s.currentStepIndex = 0;
   s.stepStartedAt = d.nowIso;
   s.pausedMs = 0;
   s.weights = { stable: 100, canary: 0 };
-  s.originalRoutes = structuredClone(d.obs.routes.routes);
   s.analysisRuns = {};
   s.lastMeasurements = [];
-  delete s.featureFlags;
-  delete s.flagsRestorePending;
   delete s.pausedAt;
   delete s.unavailableSince;
   delete s.fullPromotionRequested;
@@ -149,12 +156,7 @@ export function handleAborted(d: DecisionBuilder): void {
 }
 
 export function handleInvalid(d: DecisionBuilder, check: (d: DecisionBuilder) => boolean): void {
-  if (!check(d)) {
-    if (d.status.invalidFrom === 'Progressing' || d.status.invalidFrom === 'Paused') {
-      holdWeights(d, 'spec invalid: hold the current weights');
-    }
-    return;
-  }
+  if (!check(d)) return;
   const back = d.status.invalidFrom ?? 'Initializing';
   delete d.status.invalidFrom;
   d.setCondition('SpecValid', 'True', 'SpecFixed', 'spec is valid');

@@ -298,4 +298,79 @@ describe('rollout state machine', () => {
     expect(w.phase).to.equal('Healthy');
     expect(w.flags.get('checkout-v2')).to.equal(100);
   });
+
+  it('restores the weights from before the first rollout when a superseding revision is aborted', () => {
+    const w = initialized(new World({ steps: [{ setWeight: 20 }, { pause: {} }] }));
+    w.newRevision('rev2');
+    w.settle();
+    expect(w.canaryWeight()).to.equal(20);
+    w.newRevision('rev3');
+    w.settle();
+    expect(w.rollout.status?.canaryRevision).to.equal('rev3');
+    w.command('abort');
+    w.settle();
+    expect(w.phase).to.equal('Aborted');
+    expect(w.canaryWeight()).to.equal(0);
+    expect(w.rollout.status?.originalRoutes?.[0]?.destinations.map((x) => x.weight)).to.deep.equal([
+      100, 0,
+    ]);
+    w.command('retry');
+    w.settle();
+    w.command('abort');
+    w.settle();
+    expect(w.canaryWeight()).to.equal(0);
+  });
+
+  it('starts fresh analysis runs on retry instead of reusing the failed ones', () => {
+    const w = initialized(
+      new World({
+        steps: [{ setWeight: 20 }, { analysis: { templates: [{ templateName: 'sr' }] } }],
+      }),
+    );
+    w.newRevision('rev2');
+    w.settle();
+    const first = w.rollout.status?.analysisRuns?.step;
+    w.finishRuns('Failed');
+    w.settle();
+    expect(w.phase).to.equal('Aborted');
+    w.command('retry');
+    w.settle();
+    const second = w.rollout.status?.analysisRuns?.step;
+    expect(second).to.be.a('string');
+    expect(second).to.not.equal(first);
+    expect(w.phase).to.equal('Progressing');
+  });
+
+  it('obeys an abort while the spec is invalid, and sends traffic back when the candidate is gone', () => {
+    const w = initialized(new World({ steps: [{ setWeight: 20 }, { pause: {} }] }));
+    w.newRevision('rev2');
+    w.settle();
+    const invalid = (): void => {
+      const obs = w.observe.bind(w);
+      w.observe = () => ({
+        ...obs(),
+        specProblems: [{ field: 'spec.strategy.canary.steps[1]', message: 'bad' }],
+      });
+    };
+    invalid();
+    w.settle();
+    expect(w.phase).to.equal('Invalid');
+    expect(w.canaryWeight()).to.equal(20);
+    w.command('abort', { reason: 'stop it' });
+    w.settle();
+    expect(w.phase).to.equal('Invalid');
+    expect(w.canaryWeight()).to.equal(0);
+    expect(w.target.replicas).to.equal(0);
+    expect(w.rollout.status?.invalidFrom).to.equal('Aborted');
+    expect(w.rollout.status?.handledCommands?.abort).to.be.a('string');
+
+    const v = initialized(new World({ steps: [{ setWeight: 20 }, { pause: {} }] }));
+    v.newRevision('rev2');
+    v.settle();
+    const obs2 = v.observe.bind(v);
+    v.observe = () => ({ ...obs2(), target: undefined });
+    v.settle();
+    expect(v.phase).to.equal('Invalid');
+    expect(v.canaryWeight()).to.equal(0);
+  });
 });
