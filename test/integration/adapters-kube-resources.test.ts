@@ -5,7 +5,6 @@ import { parse as parseYaml } from 'yaml';
 import { createKubeClients, type KubeClients } from '../../src/adapters/kubernetes/client.js';
 import { createResources, type Resources } from '../../src/adapters/kubernetes/resources.js';
 import {
-  InvalidSpecError,
   ResourceConflictError,
   ResourceNotFoundError,
   SluiceError,
