@@ -15,7 +15,8 @@ import type { AuditLog } from './audit.js';
 import { requireRole } from './auth.js';
 import { BadRequestError, NotFoundError, UnavailableError } from './errors.js';
 import type { KeyedLock } from './keyed-lock.js';
-import { validateBody, validateFlagScope } from './openapi.js';
+import { validateFlagScope } from './openapi-flags.js';
+import { validateBody } from './openapi.js';
 import { caller } from './rollout-routes.js';
 
 // Developer toggles under /api/v1/flags, backed by Unleash's Admin API. Admin role only, reads

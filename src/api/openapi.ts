@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { BadRequestError } from './errors.js';
+import { FLAG_BODY_SCHEMAS, FLAG_PARAMETERS, flagPaths } from './openapi-flags.js';
 
 // The OpenAPI 3 document of the control API. Request bodies are validated against the very
 // schemas published here, so the document and the checks cannot drift apart.
@@ -36,46 +37,7 @@ export const BODY_SCHEMAS = {
     additionalProperties: false,
     properties: { reason: { type: 'string', maxLength: 1024 } },
   },
-  EmptyRequest: { type: 'object', additionalProperties: false, properties: {} },
-  FlagPercentRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['percent'],
-    properties: {
-      percent: { type: 'integer', minimum: 0, maximum: 100, description: 'Share of users.' },
-    },
-  },
-  FlagVariantsRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['variants'],
-    properties: {
-      variants: {
-        type: 'array',
-        maxItems: 20,
-        description: 'Replaces the variants of the managed strategy; weights add up to 1000.',
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name', 'weight'],
-          properties: {
-            name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.~-]{0,99}$' },
-            weight: { type: 'integer', minimum: 0, maximum: 1000, description: 'Thousandths.' },
-            stickiness: { type: 'string', minLength: 1, maxLength: 100 },
-            payload: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['type', 'value'],
-              properties: {
-                type: { type: 'string', enum: ['string', 'json', 'csv', 'number'] },
-                value: { type: 'string', maxLength: 4096 },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
+  ...FLAG_BODY_SCHEMAS,
 } as const;
 
 export type BodySchemaName = keyof typeof BODY_SCHEMAS;
@@ -161,31 +123,6 @@ function command(
 
 const ROLLOUT_PATH = '/api/v1/namespaces/{namespace}/rollouts/{name}';
 
-const FLAG_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.~-]{0,99}$' };
-const FLAG_PATH = '/api/v1/flags/{flag}';
-const FLAG_SCOPE = [
-  { $ref: '#/components/parameters/flagProject' },
-  { $ref: '#/components/parameters/flagEnvironment' },
-];
-
-function flagChange(summary: string, schema: BodySchemaName): Record<string, unknown> {
-  return {
-    post: {
-      summary: `${summary} (admin; audited)`,
-      security: [{ bearer: [] }],
-      parameters: [{ $ref: '#/components/parameters/flag' }, ...FLAG_SCOPE],
-      requestBody: {
-        required: schema !== 'EmptyRequest',
-        content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
-      },
-      responses: {
-        '200': { description: '{requestId, changed, flag}: the flag as Unleash holds it after' },
-        ...errors(400, 401, 403, 404, 429, 503),
-      },
-    },
-  };
-}
-
 export const OPENAPI_DOCUMENT = {
   openapi: '3.0.3',
   info: { title: 'Sluice control API', version: 'v1' },
@@ -204,21 +141,7 @@ export const OPENAPI_DOCUMENT = {
           'A retried command with the same key gets the first answer and writes nothing.',
         schema: { type: 'string', minLength: 1, maxLength: 200 },
       },
-      flag: { name: 'flag', in: 'path', required: true, schema: FLAG_NAME },
-      flagProject: {
-        name: 'project',
-        in: 'query',
-        required: false,
-        description: "Unleash project; default from the API's configuration.",
-        schema: FLAG_NAME,
-      },
-      flagEnvironment: {
-        name: 'environment',
-        in: 'query',
-        required: false,
-        description: "Unleash environment; default from the API's configuration.",
-        schema: FLAG_NAME,
-      },
+      ...FLAG_PARAMETERS,
     },
     schemas: {
       ...BODY_SCHEMAS,
@@ -274,36 +197,7 @@ export const OPENAPI_DOCUMENT = {
     [`${ROLLOUT_PATH}/pause`]: command('Pause a progressing rollout', 'NoteRequest', false),
     [`${ROLLOUT_PATH}/resume`]: command('Resume a paused rollout', 'NoteRequest', false),
     [`${ROLLOUT_PATH}/retry`]: command('Start an aborted rollout again', 'NoteRequest', false),
-    '/api/v1/flags': {
-      get: {
-        summary: "List a project's flags and whether each is on in the environment (admin)",
-        security: [{ bearer: [] }],
-        parameters: FLAG_SCOPE,
-        responses: {
-          '200': { description: '{project, environment, items}' },
-          ...errors(400, 401, 403, 404, 429, 503),
-        },
-      },
-    },
-    [FLAG_PATH]: {
-      get: {
-        summary:
-          'One flag: on/off, managed rollout percent, group id, stickiness, variants (admin)',
-        security: [{ bearer: [] }],
-        parameters: [{ $ref: '#/components/parameters/flag' }, ...FLAG_SCOPE],
-        responses: { '200': { description: 'Flag' }, ...errors(400, 401, 403, 404, 429, 503) },
-      },
-    },
-    [`${FLAG_PATH}/enable`]: flagChange('Turn the flag on in the environment', 'EmptyRequest'),
-    [`${FLAG_PATH}/disable`]: flagChange('Turn the flag off in the environment', 'EmptyRequest'),
-    [`${FLAG_PATH}/percentage`]: flagChange(
-      "Set the managed strategy's rollout percentage",
-      'FlagPercentRequest',
-    ),
-    [`${FLAG_PATH}/variants`]: flagChange(
-      "Replace the managed strategy's variants",
-      'FlagVariantsRequest',
-    ),
+    ...flagPaths(errors),
     '/webhooks/github': {
       post: {
         summary: 'GitHub webhook (X-Hub-Signature-256 HMAC over the raw body)',
@@ -361,26 +255,6 @@ function describe(e: ErrorObject | undefined): string {
 }
 
 const nameRe = new RegExp(NAME.pattern);
-const flagNameRe = new RegExp(FLAG_NAME.pattern);
-
-/** Checks Unleash names from a path or query: project, environment and (if given) flag. */
-export function validateFlagScope(scope: {
-  project: string;
-  environment: string;
-  name?: string;
-}): void {
-  const fields = [
-    ['query.project', scope.project],
-    ['query.environment', scope.environment],
-    ['path.flag', scope.name],
-  ] as const;
-  for (const [field, value] of fields)
-    if (value !== undefined && !flagNameRe.test(value))
-      throw new BadRequestError(
-        `${field} must be 1-100 letters, digits or _.~- (starting with a letter or digit)`,
-        { details: { field } },
-      );
-}
 const namespaceRe = new RegExp(NAMESPACE.pattern);
 
 export function validateNamespace(namespace: string): void {

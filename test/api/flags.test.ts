@@ -223,6 +223,20 @@ describe('flag routes', function () {
     );
   });
 
+  it('publishes the flag routes and the bodies they validate in the OpenAPI document', async () => {
+    const res = await request(api.app).get('/api/v1/openapi.json');
+    expect(Object.keys(res.body.paths)).to.include.members([
+      '/api/v1/flags',
+      '/api/v1/flags/{flag}',
+      '/api/v1/flags/{flag}/percentage',
+      '/api/v1/flags/{flag}/variants',
+    ]);
+    expect(res.body.components.schemas.FlagPercentRequest.properties.percent).to.include({
+      minimum: 0,
+      maximum: 100,
+    });
+  });
+
   it('answers 404 naming a flag that does not exist, and audits nothing', async () => {
     const before = (await auditRecords(api)).length;
     for (const res of [
