@@ -254,7 +254,6 @@ export async function ensureServices(
           name,
           namespace: ns,
           labels: { [ROLLOUT_LABEL]: rollout.metadata.name },
-          ownerReferences: [ownerRef(rollout)],
         },
         spec: { selector: { ...sel }, ports: [{ name: 'http', port, targetPort }] },
       };

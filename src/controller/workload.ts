@@ -98,8 +98,9 @@ export function buildPrimary(
       name: primaryName(rollout),
       namespace: rollout.metadata.namespace,
       labels: { ...(target.metadata?.labels ?? {}), [ROLLOUT_LABEL]: rollout.metadata.name },
+      // NOTE: no ownerReference: the primary serves production traffic, so deleting the Rollout
+      // must not garbage-collect it (see README, "Removing a Rollout").
       annotations: { [REVISION_ANNOTATION]: templateHash(target.spec?.template) },
-      ownerReferences: [ownerRef(rollout)],
     },
     spec: {
       replicas,

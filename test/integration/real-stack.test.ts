@@ -161,6 +161,26 @@ describe('canary on the full sandbox with real Prometheus', function () {
     );
   });
 
+  it('restores the routes and keeps the primary serving when the Rollout is deleted mid-rollout', async () => {
+    await release({ VERSION: 'v5' });
+    await waitFor(() => rollout()?.status?.phase === 'Paused', 30_000, 'the pause step');
+    expect(weights()).to.deep.equal([70, 30]);
+    await stack.runtime?.resources.rollouts.delete({ namespace: NS, name: 'shop' });
+    await waitFor(() => rollout() === undefined, 15_000, 'the Rollout to go');
+    expect(weights()).to.deep.equal([100, 0]);
+    expect(stack.api.store.get('deployments', NS, 'shop-primary')).to.not.equal(undefined);
+    expect(stack.api.store.get('services', NS, 'shop-primary')).to.not.equal(undefined);
+    stack.proxy.resetCounts();
+    await sleep(1500);
+    expect(stack.proxy.counts().byFlags['UH'] ?? 0).to.equal(0);
+    await stack.applyObject(rolloutObject([{ setWeight: 30 }, { pause: {} }]));
+    await waitFor(
+      () => rollout()?.status?.phase === 'Healthy' || rollout()?.status?.phase === 'Paused',
+      30_000,
+      'the new Rollout',
+    );
+  });
+
   it('treats a query with no series in real Prometheus as no data: inconclusive, paused, never an error', async () => {
     const r = await stack.runtime?.resources.rollouts.get({ namespace: NS, name: 'shop' });
     if (!r) throw new Error('no rollout');

@@ -249,7 +249,11 @@ function setWeight(d: DecisionBuilder, percent: number): void {
 
 function runGate(
   d: DecisionBuilder,
-  gate: { deadline?: string | undefined; onDeadline?: 'abort' | 'pause' | undefined },
+  gate: {
+    deadline?: string | undefined;
+    interval?: string | undefined;
+    onDeadline?: 'abort' | 'pause' | undefined;
+  },
 ): void {
   holdWeights(d, 'gate: keep the current weights');
   const g = d.obs.gate;
@@ -263,7 +267,7 @@ function runGate(
   const waiting = g?.message ? `waiting for gate: ${g.message}` : 'waiting for gate';
   d.setCondition('Progressing', 'True', 'WaitingForGate', waiting);
   d.status.message = waiting;
-  d.requeue(POLL_MS * 5);
+  d.requeue(Math.min(parseDuration(gate.interval ?? '30s'), deadline - (d.obs.now - stepStart(d))));
 }
 
 /** Moves to the next step. `byCommand` also ends a running step analysis as Terminated. */
