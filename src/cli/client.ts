@@ -112,10 +112,12 @@ export class ApiClient {
       if (value === undefined) throw new CliError(`the API answered ${res.status} without JSON`);
       return value as T;
     }
+    const retryAfter = Number(res.headers.get('retry-after'));
     throw new CliError(
       explain(res.status, value, res.headers.get('retry-after')),
       EXIT.error,
       res.status >= 500 || res.status === 429,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
     );
   }
 }

@@ -23,6 +23,8 @@ export class CliError extends Error {
     readonly exitCode: number = EXIT.error,
     /** True when trying again later may work (no answer, 5xx, 429). */
     readonly retriable = false,
+    /** How long the server asked us to wait (Retry-After), in ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

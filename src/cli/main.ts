@@ -274,11 +274,15 @@ function splitRef(arg: string, namespace: string | undefined): { namespace: stri
 }
 
 function durationMs(text: string, flag: string): number {
+  let ms: number;
   try {
-    return parseDuration(text, flag);
+    ms = parseDuration(text, flag);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
+  if (flag === '--interval' && ms < 500)
+    throw new CliError(`--interval must be at least 500ms, got "${text}"`);
+  return ms;
 }
 
 function intArg(text: string, flag: string): number {

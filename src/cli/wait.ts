@@ -52,12 +52,16 @@ export async function waitForRollout(deps: PollDeps, options: WaitOptions): Prom
   }
 }
 
+/** The least time between two reads after a failed one: the server's Retry-After, else 1 s. */
+const RETRY_FLOOR_MS = 1000;
+
 async function readOrRetry(deps: PollDeps, deadline: number): Promise<RolloutSummary | undefined> {
   try {
     return await deps.get();
   } catch (err) {
     if (!(err instanceof CliError) || !err.retriable || deps.now() >= deadline) throw err;
     deps.onRetry(err);
+    await deps.sleep(Math.max(err.retryAfterMs ?? 0, RETRY_FLOOR_MS));
     return undefined;
   }
 }
