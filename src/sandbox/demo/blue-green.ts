@@ -9,6 +9,12 @@ import {
   waitFor,
   type DemoOptions,
   type RolloutSummary,
+  NS,
+  POLL_MS,
+  RELEASES,
+  timestamped,
+  type Release,
+  NAME,
 } from './demo.js';
 import { startStack, type Stack } from './stack.js';
 
@@ -26,26 +32,10 @@ export interface BlueGreenDemoResult {
   ok: boolean;
 }
 
-const NS = 'demo';
-const NAME = 'shop';
-const POLL_MS = 100;
 const SWITCH_TAIL_MS = 5_000;
 
-interface Release {
-  version: string;
-  env: Record<string, string>;
-  expect: RolloutSummary['outcome'];
-}
-
-const RELEASES: Release[] = [
-  { version: 'v2', env: { VERSION: 'v2', FAIL_RATE: '0' }, expect: 'Promoted' },
-  { version: 'v3', env: { VERSION: 'v3', FAIL_RATE: '0.2' }, expect: 'RolledBack' },
-];
-
 export async function runBlueGreenDemo(o: DemoOptions): Promise<BlueGreenDemoResult> {
-  const t0 = Date.now();
-  const print = (line: string): void =>
-    o.print(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+  const print = timestamped(o.print);
   print('starting the sandbox: API server, pod simulator, weighted proxy, Prometheus, controller');
   const stack = await startStack({ logger: o.logger });
   const loads: RunningLoad[] = [];

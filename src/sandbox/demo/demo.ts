@@ -31,26 +31,31 @@ export interface DemoOptions {
   signal?: AbortSignal;
 }
 
-const NS = 'demo';
-const NAME = 'shop';
-const POLL_MS = 100;
+export const NS = 'demo';
+export const NAME = 'shop';
+export const POLL_MS = 100;
 
-interface Release {
+export interface Release {
   version: string;
   env: Record<string, string>;
   expect: RolloutSummary['outcome'];
 }
 
-const RELEASES: Release[] = [
+/** The two releases every demo makes: a healthy one and one that fails 20% of requests. */
+export const RELEASES: Release[] = [
   { version: 'v2', env: { VERSION: 'v2', FAIL_RATE: '0' }, expect: 'Promoted' },
   { version: 'v3', env: { VERSION: 'v3', FAIL_RATE: '0.2' }, expect: 'RolledBack' },
 ];
 
+/** Prefixes each line with the seconds since the demo started. */
+export function timestamped(print: (line: string) => void): (line: string) => void {
+  const t0 = Date.now();
+  return (line) => print(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+}
+
 /** Runs the demo: a healthy release promoted, a bad one rolled back, under steady real traffic. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
-  const t0 = Date.now();
-  const since = (): string => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
-  const print = (line: string): void => o.print(`[${since()}] ${line}`);
+  const print = timestamped(o.print);
   print('starting the sandbox: API server, pod simulator, weighted proxy, Prometheus, controller');
   const stack = await startStack({ logger: o.logger });
   let load: RunningLoad | undefined;

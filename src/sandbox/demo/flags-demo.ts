@@ -16,6 +16,11 @@ import {
   waitFor,
   type DemoOptions,
   type RolloutSummary,
+  NS,
+  POLL_MS,
+  RELEASES,
+  timestamped,
+  type Release,
 } from './demo.js';
 import { DEMO_FLAG, startDemoFlags, type DemoFlags } from './flags-unleash.js';
 import { describeProgress } from './progress.js';
@@ -48,24 +53,8 @@ export interface FlagsDemoResult {
   ok: boolean;
 }
 
-const NS = 'demo';
-const POLL_MS = 100;
-
-interface Release {
-  version: string;
-  env: Record<string, string>;
-  expect: RolloutSummary['outcome'];
-}
-
-const RELEASES: Release[] = [
-  { version: 'v2', env: { VERSION: 'v2', FAIL_RATE: '0' }, expect: 'Promoted' },
-  { version: 'v3', env: { VERSION: 'v3', FAIL_RATE: '0.2' }, expect: 'RolledBack' },
-];
-
 export async function runFlagsDemo(o: DemoOptions): Promise<FlagsDemoResult> {
-  const t0 = Date.now();
-  const print = (line: string): void =>
-    o.print(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+  const print = timestamped(o.print);
   print('starting PostgreSQL and unleash-server, and creating the flag at 0%');
   const flags = await startDemoFlags({
     logger: o.logger,
