@@ -86,6 +86,46 @@ describe('feature flags follow the rollout (real Unleash)', function () {
     expect(s?.parameters['rollout']).to.equal('100');
   });
 
+  it('moves a flag in steps mode only at its setFlag steps, capped at the canary weight', async () => {
+    const name = 'stepped';
+    const ref = { ...REF, name };
+    await createRolloutFlag(u.unleash, name, { rollout: 0 });
+    h = await Harness.start({
+      steps: [
+        { setWeight: 20 },
+        { setFlag: { flag: name, percent: 10 } },
+        { setWeight: 40 },
+        { setFlag: { flag: name, percent: 60 } },
+        { pause: {} },
+      ],
+      spec: { featureFlags: [{ name, mode: 'steps', finalPercent: 100 }] },
+      flags: flagPortFor(admin(), DEFAULTS),
+    });
+    await h.settle();
+    await h.release('v2');
+    const seen: Array<{ canary: number; flag: number }> = [];
+    for (let i = 0; i < 20; i++) {
+      await h.tick();
+      const flag = Number(
+        (await admin(u.unleash.url).getFlag(ref)).strategies[0]?.parameters['rollout'],
+      );
+      const canary = h.routeWeights()[1] ?? 0;
+      if (JSON.stringify(seen.at(-1)) !== JSON.stringify({ canary, flag }))
+        seen.push({ canary, flag });
+      if ((await h.rollout()).status?.phase === 'Paused') break;
+    }
+    expect(seen.map((x) => x.flag).filter((f, i, all) => f !== all[i - 1])).to.deep.equal([
+      0, 10, 40,
+    ]);
+    for (const x of seen) expect(x.flag).to.be.at.most(x.canary);
+    await h.command('promote');
+    await h.settle();
+    expect((await h.rollout()).status?.phase).to.equal('Healthy');
+    expect((await admin(u.unleash.url).getFlag(ref)).strategies[0]?.parameters['rollout']).to.equal(
+      '100',
+    );
+  });
+
   it('restores exactly what was there on abort, after the traffic', async () => {
     const name = 'restore-me';
     const ref = { ...REF, name };
