@@ -127,7 +127,10 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
 
   command('promote', 'Promote one step (or every step with --full)')
     .option('--full', 'skip the remaining steps')
-    .option('--expected-step <n>', 'refuse unless the rollout is at this step index')
+    .option(
+      '--expected-step <n>',
+      'refuse unless the rollout is at this step index (0-based; `get` prints it)',
+    )
     .action(
       async (
         arg: string,

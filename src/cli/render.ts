@@ -66,7 +66,7 @@ export function rolloutDetail(r: RolloutSummary): string {
     `Strategy:   ${r.strategy}`,
     `Phase:      ${r.phase}${r.reason ? ` (${r.reason})` : ''}`,
     ...(r.message ? [`Message:    ${r.message}`] : []),
-    `Step:       ${stepText(r)}${r.step.description ? `  ${r.step.description}` : ''}`,
+    `Step:       ${stepText(r)}${r.step.index === null ? '' : ` (index ${r.step.index}: --expected-step ${r.step.index})`}${r.step.description ? `  ${r.step.description}` : ''}`,
     `Weights:    stable ${r.weights?.stable ?? '-'} / canary ${r.weights?.canary ?? '-'}`,
     `Revisions:  stable ${r.revisions.stable ?? '-'} / canary ${r.revisions.canary ?? '-'}`,
   ];
