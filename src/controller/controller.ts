@@ -10,8 +10,8 @@ import { tickRun } from './analysis-runner.js';
 import { createGateChecker, type GateChecker } from './gates.js';
 import { ensureServices, execute } from './execute.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
-import { observe, routeRefOf, type ObserveDeps } from './observe.js';
-import { headerRouteName } from './ports.js';
+import { observe, type ObserveDeps } from './observe.js';
+import { ensureFinalizer, finalize } from './finalizer.js';
 import { OwnWrites, TemplateCache, type ControllerCache } from './cache.js';
 import type { Clock, EventSink, FlagPort, TrafficRouter } from './ports.js';
 import { WorkQueue, realClock, type QueueClock } from './queue.js';
@@ -39,8 +39,6 @@ export interface ControllerOptions {
    */
   manual?: boolean | undefined;
 }
-
-export const FINALIZER = 'sluice.dev/restore-routes';
 
 /** Healthy, Aborted and Invalid rollouts wait for a change; this resync is only a safety net. */
 export const SETTLED_RESYNC_MS = 5 * 60_000;
@@ -145,10 +143,10 @@ export class Controller {
     const rollout = await this.readRollout(namespace, name);
     if (!rollout) return undefined;
     if (rollout.metadata.deletionTimestamp) {
-      await this.finalize(rollout);
+      await finalize(this.o, rollout);
       return undefined;
     }
-    await this.ensureFinalizer(rollout);
+    await ensureFinalizer(this.o, rollout);
     const now = this.clock.now();
     const obs = await observe(this.observeDeps, rollout, now);
     const decision = decide(rollout, obs.observed);
@@ -198,67 +196,6 @@ export class Controller {
       decision.requeueAfterMs ?? (settled ? SETTLED_RESYNC_MS : this.resyncMs),
     );
     return decision;
-  }
-
-  /** The finalizer lets a deleted Rollout put the user's routes back before it goes. */
-  private async ensureFinalizer(rollout: Rollout): Promise<void> {
-    const finalizers = rollout.metadata.finalizers ?? [];
-    if (finalizers.includes(FINALIZER)) return;
-    const key = { namespace: rollout.metadata.namespace ?? 'default', name: rollout.metadata.name };
-    try {
-      const updated = await this.o.resources.rollouts.patchJson(
-        key,
-        rollout.metadata.finalizers
-          ? [
-              { op: 'test', path: '/metadata/finalizers', value: finalizers },
-              { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER },
-            ]
-          : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }],
-      );
-      rollout.metadata.finalizers = updated.metadata.finalizers;
-      rollout.metadata.resourceVersion = updated.metadata.resourceVersion;
-    } catch (err) {
-      // Our view was stale (or the server refused); the next reconcile adds it.
-      this.o.logger.debug('finalizer not added yet', {
-        namespace: key.namespace,
-        rollout: key.name,
-        error: errorMessage(err),
-      });
-    }
-  }
-
-  /**
-   * A Rollout deleted in the middle of a rollout sends traffic back to the routes as they were
-   * before it (the primary keeps serving: it has no ownerReference), then lets go.
-   */
-  private async finalize(rollout: Rollout): Promise<void> {
-    const finalizers = rollout.metadata.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) return;
-    const s = rollout.status ?? {};
-    const ref = routeRefOf(rollout);
-    const inFlight =
-      s.phase !== 'Healthy' && s.phase !== 'Initializing' && s.originalRoutes !== undefined;
-    try {
-      if (inFlight && s.originalRoutes) await this.o.router.write(ref, s.originalRoutes);
-      await this.o.router.removeHeaderRoute(ref, headerRouteName(rollout.metadata.name));
-    } catch (err) {
-      // A VirtualService that is gone has nothing to restore; anything else is retried.
-      if (!(err instanceof SluiceError && err.code === 'NotFound')) throw err;
-    }
-    const key = { namespace: rollout.metadata.namespace ?? 'default', name: rollout.metadata.name };
-    await this.o.resources.rollouts.patchJson(key, [
-      { op: 'test', path: '/metadata/finalizers', value: finalizers },
-      {
-        op: 'replace',
-        path: '/metadata/finalizers',
-        value: finalizers.filter((f) => f !== FINALIZER),
-      },
-    ]);
-    this.o.logger.info('rollout deleted; routes restored', {
-      namespace: key.namespace,
-      rollout: key.name,
-      restored: inFlight,
-    });
   }
 
   private async readRollout(namespace: string, name: string): Promise<Rollout | undefined> {
