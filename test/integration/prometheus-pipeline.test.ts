@@ -84,7 +84,9 @@ describe('canary success rate through proxy, Prometheus and adapter', function (
     // The load generator saw the same thing: only the canary's half fails, at FAIL_RATE.
     const stats = load.window(started, Date.now());
     expect(stats.connectionErrors).to.equal(0);
-    expect(stats.total).to.be.greaterThan(500);
+    // Enough answers for the ratio to mean something (about 500 are sent; a busy CI machine
+    // sends fewer on time, which says nothing about the pipeline).
+    expect(stats.total).to.be.greaterThan(250);
     expect(stats.failures / stats.total).to.be.closeTo(FAIL_RATE / 2, 0.04);
     expect(stats.byStatus['500']).to.equal(stats.failures);
   });
