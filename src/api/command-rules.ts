@@ -24,6 +24,7 @@ const ALLOWED: Record<CommandKind, readonly RolloutPhase[]> = {
   pause: ['Progressing'],
   resume: ['Paused'],
   retry: ['Aborted'],
+  overrideBudget: ['BudgetFrozen'],
 };
 
 const VERB: Record<CommandKind, string> = {
@@ -33,6 +34,7 @@ const VERB: Record<CommandKind, string> = {
   pause: 'pause',
   resume: 'resume',
   retry: 'retry',
+  overrideBudget: 'override the budget freeze of',
 };
 
 export function pendingCommand(rollout: Rollout, kind: CommandKind): Command | undefined {

@@ -16,6 +16,7 @@ export const COMMAND_ANNOTATIONS: Record<CommandKind, string> = {
   pause: 'sluice.dev/pause',
   resume: 'sluice.dev/resume',
   retry: 'sluice.dev/retry',
+  overrideBudget: 'sluice.dev/override-budget',
 };
 
 export interface Command {

@@ -274,6 +274,20 @@ export interface RolloutSpec {
   strategy: { canary?: CanaryStrategy; blueGreen?: BlueGreenStrategy };
   analysis?: AnalysisDefaults;
   featureFlags?: FeatureFlagRef[];
+  budgetPolicy?: RolloutBudgetPolicy;
+}
+
+/**
+ * New revisions wait in BudgetFrozen while the named ServiceLevelObjective's remaining error
+ * budget is at or below `freezeBelow`, unless an operator overrides with a reason.
+ */
+export interface RolloutBudgetPolicy {
+  /** A ServiceLevelObjective in the Rollout's namespace. */
+  slo: string;
+  /** Freeze at or below this remaining share of the budget (1 = untouched). Default 0. */
+  freezeBelow?: number;
+  /** No budget known (SLO missing, not evaluated, no data): 'allow' (default) or 'freeze'. */
+  onUnknown?: 'allow' | 'freeze';
 }
 
 export const ROLLOUT_PHASES = [
@@ -284,6 +298,8 @@ export const ROLLOUT_PHASES = [
   'Promoting',
   'Aborted',
   'Invalid',
+  /** A new revision waits: the service's error budget is spent (see spec.budgetPolicy). */
+  'BudgetFrozen',
 ] as const;
 export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
 
@@ -332,6 +348,8 @@ export const COMMAND_KINDS = [
   'pause',
   'resume',
   'retry',
+  /** Start a rollout the budget policy holds in BudgetFrozen; needs a reason (audited). */
+  'overrideBudget',
 ] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
@@ -375,6 +393,19 @@ export interface RolloutStatus {
   featureFlags?: FlagRecord[];
   /** An abort still has to put the flags back (retried until done). */
   flagsRestorePending?: boolean;
+  /** The error budget as the budget policy last saw it, and an operator's override. */
+  budget?: RolloutBudgetStatus;
+}
+
+export interface RolloutBudgetStatus {
+  slo: string;
+  /** Remaining share of the error budget; absent when unknown. */
+  remaining?: number;
+  evaluatedAt?: string;
+  /** An operator let this revision start despite the freeze. */
+  override?: { revision: string; reason: string; by?: string; at: string };
+  /** While BudgetFrozen: the phase the new revision arrived in (decides what "start" means). */
+  frozenFrom?: 'Healthy' | 'Aborted';
 }
 
 export interface FlagRecord {

@@ -75,6 +75,9 @@ function handleCommands(d: DecisionBuilder): boolean {
       case 'retry':
         ignoreCommand(d, cmd, `nothing to retry while ${d.status.phase}`);
         break;
+      case 'overrideBudget':
+        ignoreCommand(d, cmd, `no budget freeze to override while ${d.status.phase}`);
+        break;
       case 'pause':
         if (d.status.phase !== 'Progressing') {
           ignoreCommand(d, cmd, `pause works before the switch only (phase ${d.status.phase})`);

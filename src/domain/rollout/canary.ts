@@ -42,6 +42,9 @@ function handleCommands(d: DecisionBuilder): boolean {
       case 'retry':
         ignoreCommand(d, cmd, `nothing to retry while ${d.status.phase}`);
         break;
+      case 'overrideBudget':
+        ignoreCommand(d, cmd, `no budget freeze to override while ${d.status.phase}`);
+        break;
       case 'pause':
         if (paused) {
           ignoreCommand(d, cmd, 'already paused');

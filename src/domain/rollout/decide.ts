@@ -1,6 +1,12 @@
 import type { Rollout, RolloutPhase } from '../types.js';
 import { DecisionBuilder } from './builder.js';
-import { handleAborted, handleHealthy, handleInitializing, handleInvalid } from './lifecycle.js';
+import {
+  handleAborted,
+  handleBudgetFrozen,
+  handleHealthy,
+  handleInitializing,
+  handleInvalid,
+} from './lifecycle.js';
 import { handleBlueGreen } from './blue-green.js';
 import { handlePaused, handleProgressing } from './canary.js';
 import { handlePromoting } from './promote.js';
@@ -49,6 +55,9 @@ export function decide(rollout: Rollout, obs: Observed): Decision {
       break;
     case 'Invalid':
       handleInvalid(d, checkSpec);
+      break;
+    case 'BudgetFrozen':
+      handleBudgetFrozen(d);
       break;
     default: {
       const never: never = phase;

@@ -2,6 +2,7 @@ import type { Command } from '../commands.js';
 import type { DecisionBuilder } from './builder.js';
 import { syncRoutes } from './routes.js';
 import { markFlagsForRestore, restoreFlags } from './flags.js';
+import { budgetAllowsStart } from './budget.js';
 
 const POLL_MS = 1000;
 
@@ -33,7 +34,7 @@ export function handleHealthy(d: DecisionBuilder): void {
   if (!target) return;
   ignoreCommands(d, 'nothing in progress');
   if (target.revision !== d.status.stableRevision) {
-    startRollout(d);
+    if (budgetAllowsStart(d, 'Healthy')) startRollout(d);
     return;
   }
   if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
@@ -50,7 +51,11 @@ export function startRollout(d: DecisionBuilder): void {
   // NOTE: the routes and flags as they were before Sluice touched them are recorded only when a
   // rollout starts from Healthy. A revision that supersedes one in flight, or a retry, keeps the
   // first record: the current routes are Sluice's own mid-rollout weights, not the user's.
-  const fresh = s.phase === 'Healthy' || s.originalRoutes === undefined;
+  const fresh =
+    s.phase === 'Healthy' ||
+    (s.phase === 'BudgetFrozen' && s.budget?.frozenFrom !== 'Aborted') ||
+    s.originalRoutes === undefined;
+  if (s.budget) delete s.budget.frozenFrom;
   if (fresh) {
     s.originalRoutes = structuredClone(d.obs.routes.routes);
     delete s.featureFlags;
@@ -128,7 +133,7 @@ export function handleAborted(d: DecisionBuilder): void {
     if (cmd.kind === 'retry') {
       d.markHandled('retry', cmd.id);
       d.transition('RetryRequested', `retry requested (${cmd.id})`);
-      startRollout(d);
+      if (budgetAllowsStart(d, 'Aborted')) startRollout(d);
       return;
     }
     ignoreCommand(d, cmd, 'aborted; retry first');
@@ -147,12 +152,33 @@ export function handleAborted(d: DecisionBuilder): void {
     return;
   }
   if (target.revision !== s.canaryRevision) {
-    startRollout(d);
+    if (budgetAllowsStart(d, 'Aborted')) startRollout(d);
     return;
   }
   if (s.originalRoutes) syncRoutes(d, s.originalRoutes, 'aborted: keep the original weights');
   if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
   restoreFlags(d);
+}
+
+/** A new revision waits for the error budget (budget.ts); it starts once the gate allows. */
+export function handleBudgetFrozen(d: DecisionBuilder): void {
+  const { target } = d.obs;
+  const s = d.status;
+  if (!target) return;
+  for (const cmd of d.obs.commands) {
+    if (cmd.kind !== 'overrideBudget')
+      ignoreCommand(d, cmd, 'waiting for the error budget; override it with a reason to start');
+  }
+  if (target.revision === s.stableRevision) {
+    d.setCondition('BudgetFrozen', 'False', 'RevertedToStable', 'target is back on stable');
+    if (s.budget) delete s.budget.frozenFrom;
+    d.transition('RevertedToStable', `target reverted to stable revision ${target.revision}`, {
+      phase: 'Healthy',
+    });
+    return;
+  }
+  if (!budgetAllowsStart(d, s.budget?.frozenFrom ?? 'Healthy')) return;
+  startRollout(d);
 }
 
 export function handleInvalid(d: DecisionBuilder, check: (d: DecisionBuilder) => boolean): void {

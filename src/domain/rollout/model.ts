@@ -52,6 +52,17 @@ export interface Observed {
   gate?: GateState | undefined;
   commands: Command[];
   specProblems: SpecProblem[];
+  /** The error budget of spec.budgetPolicy.slo; read only when a new rollout may start. */
+  budget?: BudgetObservation | undefined;
+}
+
+export interface BudgetObservation {
+  slo: string;
+  /** false: no such ServiceLevelObjective. */
+  found: boolean;
+  /** Remaining share of the budget; undefined when not evaluated or no data. */
+  remaining?: number | undefined;
+  evaluatedAt?: string | undefined;
 }
 
 export type Action =
@@ -107,6 +118,10 @@ export const REASONS = [
   'TrafficSwitched',
   'OldVersionScaledDown',
   'SwitchedBack',
+  // Budget policy (see budget.ts).
+  'BudgetFrozen',
+  'BudgetOverridden',
+  'BudgetAvailable',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
