@@ -11,6 +11,7 @@ import { createGateChecker, type GateChecker } from './gates.js';
 import { ensureServices, execute } from './execute.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { observe, type ObserveDeps } from './observe.js';
+import type { BudgetReader } from './budget.js';
 import { ensureFinalizer, finalize } from './finalizer.js';
 import { OwnWrites, TemplateCache, type ControllerCache } from './cache.js';
 import type { Clock, EventSink, FlagPort, TrafficRouter } from './ports.js';
@@ -31,6 +32,8 @@ export interface ControllerOptions {
   concurrency?: number | undefined;
   /** Every rollout is looked at again at least this often. Default 30 s. */
   resyncMs?: number | undefined;
+  /** Reads ServiceLevelObjective budgets for spec.budgetPolicy. */
+  budgets?: BudgetReader | undefined;
   /** Watch caches to read from instead of the API server (runtime.ts passes its informers). */
   cache?: ControllerCache | undefined;
   /**
@@ -71,6 +74,7 @@ export class Controller {
       resources: o.resources,
       router: o.router,
       gates: o.gates ?? createGateChecker(),
+      budgets: o.budgets,
       cache: o.cache,
       templates: new TemplateCache(10_000, () => (o.clock ?? realClock).now()),
     };

@@ -23,6 +23,7 @@ import { headerRouteName, type RouteRef, type TrafficRouter } from './ports.js';
 import type { GateChecker } from './gates.js';
 import { TemplateCache, type ControllerCache } from './cache.js';
 import { primaryName, primaryState, targetState } from './workload.js';
+import { budgetMatters, type BudgetReader } from './budget.js';
 
 export interface ObserveDeps {
   resources: Resources;
@@ -30,6 +31,8 @@ export interface ObserveDeps {
   gates?: GateChecker | undefined;
   cache?: ControllerCache | undefined;
   templates?: TemplateCache | undefined;
+  /** Reads the error budget of spec.budgetPolicy; absent: every budget is unknown. */
+  budgets?: BudgetReader | undefined;
 }
 
 /** A Deployment from the cache when it has synced, else from the API server. */
@@ -79,13 +82,17 @@ export async function observe(
   const target = await readDeployment(deps, ns, rollout.spec.targetRef.name);
   const commands = pendingCommands(rollout);
   const isIdle = idle(rollout, target, commands.length);
-  const [primary, routes, specProblems, stepRun, backgroundRun, gate] = await Promise.all([
+  const policy = rollout.spec.budgetPolicy;
+  const [primary, routes, specProblems, stepRun, backgroundRun, gate, budget] = await Promise.all([
     readDeployment(deps, ns, primaryName(rollout)),
     isIdle ? IDLE_ROUTES : readRoutes(deps.router, rollout),
     checkSpec(deps.resources, rollout, deps.templates),
     readRun(deps, ns, rollout.status?.analysisRuns?.step),
     readRun(deps, ns, rollout.status?.analysisRuns?.background),
     deps.gates?.check(rollout, now),
+    policy && budgetMatters(rollout, isIdle)
+      ? (deps.budgets?.read(ns, policy.slo) ?? { slo: policy.slo, found: false })
+      : undefined,
   ]);
   return {
     target,
@@ -101,6 +108,7 @@ export async function observe(
       gate,
       commands,
       specProblems,
+      budget,
     },
   };
 }

@@ -261,6 +261,17 @@ export function validateRolloutSpec(spec: RolloutSpec): SpecProblem[] {
     checkDuration(out, 'spec.analysis.interval', spec.analysis.interval, true);
     checkDuration(out, 'spec.analysis.timeout', spec.analysis.timeout, true);
   }
+  const budget = spec.budgetPolicy;
+  if (budget && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(budget.slo))
+    out.push({
+      field: 'spec.budgetPolicy.slo',
+      message: `"${budget.slo}" is not a valid object name (lower-case letters, digits, '-' and '.')`,
+    });
+  if (budget?.freezeBelow !== undefined && !(budget.freezeBelow <= 1))
+    out.push({
+      field: 'spec.budgetPolicy.freezeBelow',
+      message: `must be at most 1 (the whole budget), got ${budget.freezeBelow}`,
+    });
   const deadline = spec.progressDeadlineSeconds;
   if (deadline !== undefined && (!Number.isInteger(deadline) || deadline <= 0))
     out.push({

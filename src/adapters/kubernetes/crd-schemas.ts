@@ -393,6 +393,24 @@ const rolloutSpec = obj(
         ['name'],
       ),
     ),
+    budgetPolicy: obj(
+      'New revisions wait in BudgetFrozen while the named SLO has no error budget left, unless an operator overrides with a reason.',
+      {
+        slo: name("A ServiceLevelObjective in the Rollout's namespace."),
+        freezeBelow: {
+          type: 'number',
+          description:
+            'Freeze at or below this remaining share of the budget (1 = untouched, 0 = spent). Default 0.',
+          minimum: -100,
+          maximum: 1,
+        },
+        onUnknown: oneOf(
+          'What an unknown budget (SLO missing, not evaluated, no data) means. Default allow.',
+          ['allow', 'freeze'],
+        ),
+      },
+      ['slo'],
+    ),
   },
   ['targetRef', 'trafficRouting', 'strategy'],
 );
@@ -521,6 +539,29 @@ const rolloutStatus = obj('Observed state, written by the controller.', {
     ),
   ),
   flagsRestorePending: bool('An abort still has to put the flags back; retried until done.'),
+  budget: obj(
+    'The error budget as the budget policy last saw it, and an override.',
+    {
+      slo: str('The ServiceLevelObjective of spec.budgetPolicy.'),
+      remaining: {
+        type: 'number',
+        description: 'Remaining share of the budget; absent when unknown.',
+      },
+      evaluatedAt: time('When the SLO was last evaluated.'),
+      override: obj(
+        'An operator let this revision start despite the freeze.',
+        {
+          revision: name('The revision the override is for.'),
+          reason: name('Why.'),
+          by: str('Who.'),
+          at: time('When.'),
+        },
+        ['revision', 'reason', 'at'],
+      ),
+      frozenFrom: oneOf('The phase the frozen revision arrived in.', ['Healthy', 'Aborted']),
+    },
+    ['slo'],
+  ),
 });
 
 const analysisRunSpec = obj(
@@ -617,4 +658,80 @@ export const OBJECT_META_SCHEMA = obj(
     ),
   },
   ['name'],
+);
+
+// ---------------------------------------------------------------------------------------------
+// ServiceLevelObjective (src/domain/slo/types.ts)
+
+/** Prometheus range units, as SLO windows use them: "28d", "4w", "1w3d12h", "30m". */
+export const SLO_WINDOW_PATTERN = '^([0-9]+(ms|s|m|h|d|w))+$';
+
+const sloQuery = (description: string): JsonSchema =>
+  str(`${description} PromQL with {{window}} where the range goes.`, { minLength: 1 });
+
+const sloSpec = obj(
+  'A service-level objective: an SLI as good and total events, an objective and a window.',
+  {
+    service: name('The service the objective is for; a label on rules and metrics.'),
+    sli: obj(
+      'The service-level indicator as two Prometheus queries over a range.',
+      {
+        kind: oneOf('availability: good = no server error; latency: good = fast enough.', [
+          'availability',
+          'latency',
+        ]),
+        goodQuery: sloQuery('The rate of good events.'),
+        totalQuery: sloQuery('The rate of all events.'),
+      },
+      ['kind', 'goodQuery', 'totalQuery'],
+    ),
+    objective: {
+      type: 'number',
+      description: 'Percent of events that must be good, strictly between 0 and 100 (e.g. 99.9).',
+      minimum: 0,
+      maximum: 100,
+    },
+    window: str('The compliance window in Prometheus units, e.g. "28d" or "4w". Default 28d.', {
+      pattern: SLO_WINDOW_PATTERN,
+    }),
+    description: str('For operators; copied into alert annotations.'),
+  },
+  ['service', 'sli', 'objective'],
+);
+
+const sloStatus = obj('The error budget and burn rates, written by the controller.', {
+  observedGeneration: int('The metadata.generation this status describes.', 0),
+  evaluatedAt: time('When the last evaluation whose queries all answered ran.'),
+  errorBudgetRemaining: {
+    type: 'number',
+    description: 'Share of the budget left: 1 untouched, 0 spent, negative overspent. Absent: no data.',
+  },
+  errorBudgetConsumed: { type: 'number', description: 'Share of the budget spent.' },
+  errorRatio: { type: 'number', description: 'Bad events / all events over the SLO window.' },
+  burnRates: {
+    type: 'object',
+    description: 'Burn rate per window ("5m", "1h", ..., the SLO window); absent = no data.',
+    additionalProperties: { type: 'number' },
+  },
+  alertSeverity: oneOf('The most severe firing burn-rate alert.', ['none', 'page', 'ticket']),
+  firingAlerts: list(
+    'Burn-rate alerts firing at evaluation time.',
+    obj(
+      'A window pair burning above its factor over both windows.',
+      {
+        severity: oneOf('Alert severity.', ['page', 'ticket']),
+        longWindow: str('The long window, e.g. "1h".'),
+        shortWindow: str('The short window, e.g. "5m".'),
+        burnRate: { type: 'number', description: 'The factor both windows exceeded.' },
+      },
+      ['severity', 'longWindow', 'shortWindow', 'burnRate'],
+    ),
+  ),
+  conditions: list('Evaluated: whether the last evaluation worked, and why not.', condition),
+});
+
+export const SLO_SCHEMA = resource(
+  'A service-level objective whose error budget and burn rates Sluice evaluates.',
+  sloSpec,
+  sloStatus,
 );
