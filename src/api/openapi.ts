@@ -37,6 +37,20 @@ export const BODY_SCHEMAS = {
     additionalProperties: false,
     properties: { reason: { type: 'string', maxLength: 1024 } },
   },
+  OverrideBudgetRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['reason'],
+    properties: {
+      reason: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1024,
+        pattern: '\\S',
+        description: 'Why the error-budget freeze is bypassed; kept in the audit log.',
+      },
+    },
+  },
   ...FLAG_BODY_SCHEMAS,
 } as const;
 
@@ -197,6 +211,11 @@ export const OPENAPI_DOCUMENT = {
     [`${ROLLOUT_PATH}/pause`]: command('Pause a progressing rollout', 'NoteRequest', false),
     [`${ROLLOUT_PATH}/resume`]: command('Resume a paused rollout', 'NoteRequest', false),
     [`${ROLLOUT_PATH}/retry`]: command('Start an aborted rollout again', 'NoteRequest', false),
+    [`${ROLLOUT_PATH}/override-budget`]: command(
+      'Start a revision the budget policy holds in BudgetFrozen (operator; the reason is audited)',
+      'OverrideBudgetRequest',
+      true,
+    ),
     ...flagPaths(errors),
     '/webhooks/github': {
       post: {

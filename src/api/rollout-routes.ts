@@ -8,6 +8,7 @@ import { requireRole, type Caller } from './auth.js';
 import type { RolloutBackend, RolloutRef } from './backend.js';
 import { decideCommand } from './command-rules.js';
 import { BadRequestError, toSluiceError } from './errors.js';
+import type { SluiceError } from '../domain/errors.js';
 import type { IdempotencyCache } from './idempotency.js';
 import type { KeyedLock } from './keyed-lock.js';
 import type { ApiMetrics } from './metrics.js';
@@ -34,7 +35,7 @@ interface NoteBody {
   reason?: string;
 }
 
-const VERBS = ['promote', 'abort', 'pause', 'resume', 'retry'] as const;
+const VERBS = ['promote', 'abort', 'pause', 'resume', 'retry', 'override-budget'] as const;
 type Verb = (typeof VERBS)[number];
 
 const SCHEMA: Record<Verb, BodySchemaName> = {
@@ -43,7 +44,14 @@ const SCHEMA: Record<Verb, BodySchemaName> = {
   pause: 'NoteRequest',
   resume: 'NoteRequest',
   retry: 'NoteRequest',
+  'override-budget': 'OverrideBudgetRequest',
 };
+
+function kindOf(verb: Verb, body: PromoteBody): CommandKind {
+  if (verb === 'promote') return body.full ? 'promoteFull' : 'promote';
+  if (verb === 'override-budget') return 'overrideBudget';
+  return verb;
+}
 
 export function caller(res: Response): Caller {
   const c = res.locals.caller as Caller | undefined;
@@ -95,7 +103,7 @@ export function rolloutRoutes(deps: RolloutRoutesDeps): Router {
           details: { field: 'header.Content-Type' },
         });
       const body = validateBody<PromoteBody & NoteBody>(SCHEMA[verb], req.body);
-      const kind: CommandKind = verb === 'promote' && body.full ? 'promoteFull' : verb;
+      const kind = kindOf(verb, body);
       const key = idempotencyKey(req);
       const run = () =>
         deps.lock.run(`${ref.namespace}/${ref.name}`, () => runCommand(deps, who, ref, kind, body));
@@ -137,7 +145,9 @@ async function runCommand(
     });
   } catch (err) {
     deps.metrics.commands.inc({ command: kind, outcome: 'refused' });
-    throw toSluiceError(err);
+    const refused = toSluiceError(err);
+    await auditRefusal(deps, who, ref, command, refused);
+    throw refused;
   }
   // NOTE: audited (and fsync'ed) before the 202 leaves; if this throws the caller gets 500.
   await deps.audit.append({
@@ -170,6 +180,41 @@ async function runCommand(
       ...(result.written ? {} : { alreadyPending: true }),
     },
   };
+}
+
+/**
+ * A refused command (409, 404, 503...) is audited too, so the log shows who tried what and why
+ * it did not happen. Nothing was written, so an audit failure here only gets logged: the caller
+ * still gets the refusal, not a 500 for a command that never existed.
+ */
+async function auditRefusal(
+  deps: RolloutRoutesDeps,
+  who: Caller,
+  ref: RolloutRef,
+  command: Command,
+  refused: SluiceError,
+): Promise<void> {
+  try {
+    await deps.audit.append({
+      actor: who.subject,
+      action: `rollout.${command.kind}.refused`,
+      target: `${ref.namespace}/${ref.name}`,
+      requestId: command.id,
+      details: {
+        code: refused.code,
+        message: refused.message,
+        ...(command.step === undefined ? {} : { expectedStep: command.step }),
+        ...(command.reason === undefined ? {} : { reason: command.reason }),
+      },
+    });
+  } catch (err) {
+    deps.logger.error('audit of a refused command failed', {
+      [LOG_FIELDS.namespace]: ref.namespace,
+      [LOG_FIELDS.rollout]: ref.name,
+      command: command.kind,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
 }
 
 /** A body other than JSON would be skipped by the parser and read as {}: refuse it instead. */

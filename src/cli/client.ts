@@ -4,7 +4,7 @@ import { CliError, EXIT, type Connection } from './config.js';
 // A small client for the control API. Every call has a timeout; error answers become
 // CliErrors whose message says what to do.
 
-export type Verb = 'promote' | 'abort' | 'pause' | 'resume' | 'retry';
+export type Verb = 'promote' | 'abort' | 'pause' | 'resume' | 'retry' | 'override-budget';
 
 export type FlagAction = 'enable' | 'disable' | 'percentage' | 'variants';
 

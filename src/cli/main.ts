@@ -148,6 +148,14 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
     .action(async (arg: string, o: { reason: string; idempotencyKey?: string }) => {
       await send(arg, 'abort', { reason: o.reason }, o.idempotencyKey);
     });
+  command(
+    'override-budget',
+    'Start a revision held in BudgetFrozen although the error budget is spent',
+  )
+    .requiredOption('--reason <text>', 'why the freeze is bypassed (kept in the audit log)')
+    .action(async (arg: string, o: { reason: string; idempotencyKey?: string }) => {
+      await send(arg, 'override-budget', { reason: o.reason }, o.idempotencyKey);
+    });
   for (const [verb, text] of [
     ['pause', 'Pause a progressing rollout'],
     ['resume', 'Resume a paused rollout'],

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
 import request from 'supertest';
 import { verifyAuditLog } from '../../src/api/audit.js';
 import { readCommands } from '../../src/domain/commands.js';
@@ -175,6 +176,9 @@ describe('rollout routes', () => {
     ['abort', 'Initializing', 202],
     ['abort', 'Promoting', 202],
     ['abort', 'Aborted', 409],
+    ['override-budget', 'BudgetFrozen', 202],
+    ['override-budget', 'Healthy', 409],
+    ['override-budget', 'Progressing', 409],
   ];
   for (const [verb, phase, status] of table)
     it(`answers ${status} to ${verb} in phase ${phase}`, async () => {
@@ -182,7 +186,7 @@ describe('rollout routes', () => {
       const res = await request(t.app)
         .post(`${BASE}/x/${verb}`)
         .set('Authorization', bearer('operator'))
-        .send(verb === 'abort' ? { reason: 'because' } : {});
+        .send(verb === 'abort' || verb === 'override-budget' ? { reason: 'because' } : {});
       expect(res.status).to.equal(status);
       if (status === 409) expect(res.body.error.message).to.contain(phase);
     });
@@ -303,11 +307,61 @@ describe('rollout routes', () => {
     expect(v).to.deep.equal({ ok: true, records: 2 });
   });
 
+  it('records a budget override with its reason and caller, and refuses one without a reason', async () => {
+    t.backend.put(makeRollout('frozen', 'BudgetFrozen', 0));
+    const bare = await request(t.app)
+      .post(`${BASE}/frozen/override-budget`)
+      .set('Authorization', bearer('operator'))
+      .send({ reason: '   ' });
+    expect(bare.status).to.equal(400);
+    expect(bare.body.error.details.field).to.equal('body.reason');
+    const viewer = await request(t.app)
+      .post(`${BASE}/frozen/override-budget`)
+      .set('Authorization', bearer('viewer'))
+      .send({ reason: 'hotfix' });
+    expect(viewer.status).to.equal(403);
+    const ok = await request(t.app)
+      .post(`${BASE}/frozen/override-budget`)
+      .set('Authorization', bearer('operator'))
+      .send({ reason: 'hotfix for INC-42' });
+    expect(ok.status).to.equal(202);
+    expect(ok.body.command).to.equal('overrideBudget');
+    const cmd = readCommands(annotations('frozen')).commands[0];
+    expect(cmd).to.include({ kind: 'overrideBudget', reason: 'hotfix for INC-42' });
+    expect(cmd?.by).to.be.a('string').and.not.equal('');
+    const log = await readFile(t.auditPath, 'utf8');
+    const last = JSON.parse(log.trim().split('\n').at(-1) ?? '{}') as {
+      action: string;
+      details: { reason: string };
+    };
+    expect(last.action).to.equal('rollout.overrideBudget');
+    expect(last.details.reason).to.equal('hotfix for INC-42');
+  });
+
+  it('audits a refused command too, with the reason it was refused, in the same chain', async () => {
+    const res = await request(t.app)
+      .post(`${BASE}/cart/promote`)
+      .set('Authorization', bearer('operator'))
+      .send({});
+    expect(res.status).to.equal(409);
+    const lines = (await readFile(t.auditPath, 'utf8')).trim().split('\n');
+    const rec = JSON.parse(lines.at(-1) ?? '{}') as {
+      action: string;
+      actor: string;
+      details: { code: string; message: string };
+    };
+    expect(rec.action).to.equal('rollout.promote.refused');
+    expect(rec.details.code).to.equal('Conflict');
+    expect(rec.details.message).to.contain('Healthy');
+    expect(t.backend.writes).to.equal(0);
+    expect(await verifyAuditLog(t.auditPath, 'audit-key')).to.deep.equal({ ok: true, records: 1 });
+  });
+
   it('publishes an OpenAPI 3 document naming every route', async () => {
     const res = await request(t.app).get('/api/v1/openapi.json');
     expect(res.status).to.equal(200);
     expect(res.body.openapi).to.match(/^3\./);
-    for (const verb of ['promote', 'abort', 'pause', 'resume', 'retry'])
+    for (const verb of ['promote', 'abort', 'pause', 'resume', 'retry', 'override-budget'])
       expect(res.body.paths).to.have.property(
         `/api/v1/namespaces/{namespace}/rollouts/{name}/${verb}`,
       );
