@@ -9,6 +9,7 @@ import {
   ANALYSIS_TEMPLATE_SCHEMA,
   CLUSTER_ANALYSIS_TEMPLATE_SCHEMA,
   ROLLOUT_SCHEMA,
+  SLO_SCHEMA,
   type JsonSchema,
 } from '../src/adapters/kubernetes/crd-schemas.js';
 import { GROUP, VERSION } from '../src/domain/types.js';
@@ -108,6 +109,37 @@ export const CRD_INPUTS: readonly CrdInput[] = [
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Run phase.' },
       { name: 'Rollout', type: 'string', jsonPath: '.spec.rollout', description: 'Rollout.' },
       { name: 'Step', type: 'integer', jsonPath: '.spec.step', description: 'Canary step.' },
+      AGE,
+    ],
+  },
+  {
+    file: 'servicelevelobjectives.yaml',
+    kind: 'ServiceLevelObjective',
+    plural: 'servicelevelobjectives',
+    shortName: 'slo',
+    scope: 'Namespaced',
+    schema: SLO_SCHEMA,
+    status: true,
+    columns: [
+      { name: 'Service', type: 'string', jsonPath: '.spec.service', description: 'Service.' },
+      {
+        name: 'Objective',
+        type: 'number',
+        jsonPath: '.spec.objective',
+        description: 'Percent of events that must be good.',
+      },
+      {
+        name: 'Budget Left',
+        type: 'number',
+        jsonPath: '.status.errorBudgetRemaining',
+        description: 'Share of the error budget left (1 = untouched, negative = overspent).',
+      },
+      {
+        name: 'Burn 1h',
+        type: 'number',
+        jsonPath: '.status.burnRates.1h',
+        description: 'Burn rate over the last hour (1 = spends the budget exactly in the window).',
+      },
       AGE,
     ],
   },

@@ -9,6 +9,7 @@ import { startRuntime } from './runtime.js';
 import { flagPortFor } from './flags.js';
 import { loadControlApiConfig, startControlApi } from './control-api.js';
 import { UnleashAdmin } from '../adapters/unleash/admin.js';
+import { parseDuration } from '../domain/duration.js';
 
 interface MainOptions {
   kubeconfig?: string;
@@ -24,6 +25,8 @@ interface MainOptions {
   apiConfig?: string;
   unleashProject: string;
   unleashEnvironment: string;
+  slo: boolean;
+  sloInterval: string;
 }
 
 function positiveInt(value: string): number {
@@ -51,6 +54,12 @@ export async function main(argv: string[]): Promise<void> {
     )
     .option('--unleash-project <p>', 'default project of spec.featureFlags', 'default')
     .option('--unleash-environment <e>', 'default environment of spec.featureFlags', 'development')
+    .option('--no-slo', 'do not watch or evaluate ServiceLevelObjectives')
+    .option(
+      '--slo-interval <duration>',
+      'how often SLO budgets and burn rates are evaluated',
+      '60s',
+    )
     .parse(argv);
   const o = program.opts<MainOptions>();
   const logger = createLogger({ level: o.logLevel });
@@ -76,6 +85,7 @@ export async function main(argv: string[]): Promise<void> {
     leaderElection: o.leaderElect
       ? { namespace: o.leaseNamespace, name: 'sluice-controller', identity: o.identity }
       : undefined,
+    ...(o.slo ? { slo: { intervalMs: parseDuration(o.sloInterval, '--slo-interval') } } : {}),
   });
   const api = o.apiConfig
     ? await startControlApi(await loadControlApiConfig(o.apiConfig), {

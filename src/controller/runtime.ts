@@ -11,6 +11,9 @@ import type { MetricProvider } from '../domain/provider.js';
 import type { Logger } from '../logging.js';
 import { Controller } from './controller.js';
 import type { FlagPort } from './ports.js';
+import { createSloInformer, sloAccess } from '../adapters/kubernetes/parse-slo.js';
+import type { ServiceLevelObjective } from '../domain/slo/index.js';
+import { SloEvaluator } from './slo-evaluator.js';
 
 export interface RuntimeOptions {
   kubeConfig: KubeConfig;
@@ -26,6 +29,8 @@ export interface RuntimeOptions {
   flags?: FlagPort | undefined;
   /** Client-side limit on API server requests per second (watches included); default none. */
   kubeQps?: number | undefined;
+  /** Evaluate ServiceLevelObjectives (leader only) this often; absent: SLOs are not watched. */
+  slo?: { intervalMs: number; queryTimeoutMs?: number | undefined } | undefined;
 }
 
 export interface Runtime {
@@ -34,6 +39,9 @@ export interface Runtime {
   rollouts: Informer<Rollout>;
   clients: KubeClients;
   resources: Resources;
+  /** The SLO cache and evaluator, when RuntimeOptions.slo was given. */
+  slos?: Informer<ServiceLevelObjective> | undefined;
+  sloEvaluator?: SloEvaluator | undefined;
   isLeader(): boolean;
   stop(): Promise<void>;
 }
@@ -81,7 +89,31 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     const run = runs.get(ns, name);
     if (run) controller.enqueueRollout(ns, run.spec.rollout);
   });
+  const slos = o.slo
+    ? createSloInformer(clients, { namespace: o.namespace, logger: o.logger })
+    : undefined;
   await Promise.all([rollouts.start(), deployments.start(), runs.start()]);
+  // NOTE: not awaited: rollouts must not wait for SLOs (e.g. a cluster without their CRD).
+  slos
+    ?.start()
+    .catch((err: unknown) => o.logger.warn('SLO cache not started', { error: String(err) }));
+  const sloEvaluator =
+    slos && o.slo
+      ? new SloEvaluator({
+          slos,
+          access: sloAccess(clients),
+          provider:
+            o.provider ??
+            createPrometheusProvider({ defaultAddress: o.prometheusUrl, logger: o.logger }),
+          prometheusUrl: o.prometheusUrl,
+          registry: controller.metrics.registry,
+          logger: o.logger,
+          intervalMs: o.slo.intervalMs,
+          queryTimeoutMs: o.slo.queryTimeoutMs,
+          isLeader: () => leading,
+        })
+      : undefined;
+  sloEvaluator?.start();
   const enqueueAll = (): void => {
     for (const r of rollouts.list())
       controller.enqueueRollout(r.metadata.namespace ?? 'default', r.metadata.name);
@@ -108,10 +140,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     rollouts,
     clients,
     resources,
+    slos,
+    sloEvaluator,
     isLeader: () => leading,
     async stop() {
       controller.stop();
-      await Promise.all([rollouts.stop(), deployments.stop(), runs.stop()]);
+      await sloEvaluator?.stop();
+      await Promise.all([rollouts.stop(), deployments.stop(), runs.stop(), slos?.stop()]);
       if (elector) await elector.stop();
     },
   };

@@ -5,3 +5,4 @@ export * from './alerts.js';
 export * from './status.js';
 export * from './gate.js';
 export * from './validate.js';
+export * from './resource-status.js';
