@@ -14,6 +14,7 @@ import type { FlagPort } from './ports.js';
 import { createSloInformer, sloAccess } from '../adapters/kubernetes/parse-slo.js';
 import type { ServiceLevelObjective } from '../domain/slo/index.js';
 import { SloEvaluator } from './slo-evaluator.js';
+import { budgetReaderFrom } from './budget.js';
 
 export interface RuntimeOptions {
   kubeConfig: KubeConfig;
@@ -69,6 +70,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     concurrency: o.concurrency,
     resyncMs: o.resyncMs,
     cache: { rollouts, deployments, analysisRuns: runs },
+    budgets: budgetReaderFrom(sloAccess(clients)),
   });
   let leading = o.leaderElection === undefined;
   const split = (key: string): [string, string] => {

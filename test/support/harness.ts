@@ -19,6 +19,8 @@ import { createLogger } from '../../src/logging.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/index.js';
 import { startPodSimulator, type PodSimulator } from '../../src/sandbox/pods/index.js';
 import { kubeConfigFor } from './kube.js';
+import { budgetReaderFrom } from '../../src/controller/budget.js';
+import { sloAccess } from '../../src/adapters/kubernetes/parse-slo.js';
 
 // Steps the real controller tick by tick on a fake clock against the sandbox API server and
 // pod simulator. Nothing runs in the background: each tick is one reconcile of the rollout and
@@ -112,6 +114,7 @@ export class Harness {
       clock: this.clock,
       manual: true,
       flags: this.flags,
+      budgets: budgetReaderFrom(sloAccess(clients)),
     });
   }
 
