@@ -15,6 +15,8 @@ import { OPENAPI_DOCUMENT } from './openapi.js';
 import type { PersistedStore } from './persisted-store.js';
 import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
 import { rolloutRoutes } from './rollout-routes.js';
+import type { SloBackend } from './slo-backend.js';
+import { sloRoutes } from './slo-routes.js';
 
 // The control API as an express app. Everything it uses comes in through AppDeps: no globals,
 // no environment reads, no connections opened here.
@@ -50,6 +52,8 @@ export interface AppDeps {
   flags?: FlagAdmin;
   /** Project and environment when a flag request names none. Default default/development. */
   flagDefaults?: FlagDefaults;
+  /** ServiceLevelObjectives for the SLO routes; without it they answer 503. */
+  slos?: SloBackend;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -131,6 +135,7 @@ export function createApp(deps: AppDeps): Express {
       lock: new KeyedLock(),
       logger: deps.logger,
     }),
+    sloRoutes(deps.slos),
   );
 
   app.use((req) => {

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { BadRequestError } from './errors.js';
 import { FLAG_BODY_SCHEMAS, FLAG_PARAMETERS, flagPaths } from './openapi-flags.js';
+import { SLO_SCHEMAS, sloPaths } from './openapi-slos.js';
 
 // The OpenAPI 3 document of the control API. Request bodies are validated against the very
 // schemas published here, so the document and the checks cannot drift apart.
@@ -162,6 +163,7 @@ export const OPENAPI_DOCUMENT = {
       Error: ERROR,
       Accepted: ACCEPTED,
       RolloutSummary: { type: 'object', description: 'See docs/api.md for every field.' },
+      ...SLO_SCHEMAS,
     },
   },
   paths: {
@@ -217,6 +219,7 @@ export const OPENAPI_DOCUMENT = {
       true,
     ),
     ...flagPaths(errors),
+    ...sloPaths(errors),
     '/webhooks/github': {
       post: {
         summary: 'GitHub webhook (X-Hub-Signature-256 HMAC over the raw body)',

@@ -78,6 +78,12 @@ export class ApiClient {
     return this.call('POST', `${path}/${action}${q}`, body ?? {});
   }
 
+  /** GET /api/v1/namespaces/:ns/slos and /slos/:name. Viewer role. */
+  slos<T>(namespace: string, name?: string): Promise<T> {
+    const path = `/api/v1/namespaces/${enc(namespace)}/slos`;
+    return this.call('GET', name === undefined ? path : `${path}/${enc(name)}`);
+  }
+
   private async call<T>(
     method: string,
     path: string,

@@ -10,6 +10,7 @@ import { parseDuration } from '../domain/duration.js';
 import { ApiClient, type Accepted, type Verb } from './client.js';
 import { CliError, EXIT, resolveConnection } from './config.js';
 import { addFlagCommands } from './flags.js';
+import { addSloCommands } from './slo.js';
 import {
   formatData,
   OUTPUTS,
@@ -248,6 +249,12 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
     });
 
   addFlagCommands(program, { client, print });
+  addSloCommands(program, {
+    client,
+    print,
+    namespace: () => globals().namespace,
+    write: (text) => io.stdout.write(text),
+  });
   return program;
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../api/auth.js';
 import type { WebhookMapping } from '../api/github.js';
 import { KubeRolloutBackend, type RolloutReadCache } from '../api/kube-backend.js';
+import { KubeSloBackend } from '../api/slo-backend.js';
 import { openApiState, startServer, type RunningServer } from '../api/server.js';
 import { InvalidSpecError } from '../domain/errors.js';
 import type { FlagDefaults } from '../domain/flags.js';
@@ -66,6 +67,7 @@ export async function startControlApi(
         deps.kubeConfig,
         deps.readCache ? { readCache: deps.readCache } : {},
       ),
+      slos: new KubeSloBackend(deps.kubeConfig),
       auth: createAuthenticator({
         staticTokens: config.staticTokens,
         ...(config.jwt ? { jwt: config.jwt } : {}),

@@ -4,8 +4,6 @@ import type { StatusAccess } from '../adapters/kubernetes/resources.js';
 import { InvalidSpecError, SluiceError, errorMessage } from '../domain/errors.js';
 import type { MetricProvider } from '../domain/provider.js';
 import {
-  BURN_WINDOWS,
-  DEFAULT_BURN_RATE_ALERTS,
   DEFAULT_SLO_WINDOW,
   computeSloStatus,
   formatPromDuration,
@@ -13,6 +11,7 @@ import {
   parseSloWindow,
   renderWindow,
   sloStatusDiffers,
+  sloWindows,
   validateSlo,
   type EventCounts,
   type ServiceLevelObjective,
@@ -282,16 +281,6 @@ export class SloEvaluator {
     for (const window of s.windows) this.metrics.burnRate.remove({ ...labels, window });
     this.exported.delete(key);
   }
-}
-
-/** The SLO window and every burn window the default alerts use, SLO window first. */
-export function sloWindows(windowText: string): string[] {
-  const all = [
-    windowText,
-    ...BURN_WINDOWS,
-    ...DEFAULT_BURN_RATE_ALERTS.flatMap((a) => [a.longWindow, a.shortWindow]),
-  ];
-  return [...new Set(all)];
 }
 
 function keyOf(slo: ServiceLevelObjective): string {

@@ -1,6 +1,8 @@
 import type { Condition } from '../types.js';
+import { DEFAULT_BURN_RATE_ALERTS } from './alerts.js';
 import type { SloStatus } from './status.js';
 import {
+  BURN_WINDOWS,
   SLO_CONDITION_TYPE,
   type FiringAlert,
   type ServiceLevelObjectiveStatus,
@@ -140,4 +142,14 @@ function comparable(s: ServiceLevelObjectiveStatus): string {
     const entries = Object.entries(value as Record<string, unknown>);
     return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   });
+}
+
+/** The windows an SLO is evaluated over: its own window first, then every burn window. */
+export function sloWindows(windowText: string): string[] {
+  const all = [
+    windowText,
+    ...BURN_WINDOWS,
+    ...DEFAULT_BURN_RATE_ALERTS.flatMap((a) => [a.longWindow, a.shortWindow]),
+  ];
+  return [...new Set(all)];
 }
