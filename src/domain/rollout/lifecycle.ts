@@ -1,6 +1,6 @@
 import type { Command } from '../commands.js';
 import type { DecisionBuilder } from './builder.js';
-import { syncRoutes } from './routes.js';
+import { restoreWeights, syncRoutes } from './routes.js';
 import { markFlagsForRestore, restoreFlags } from './flags.js';
 import { budgetAllowsStart } from './budget.js';
 
@@ -155,7 +155,7 @@ export function handleAborted(d: DecisionBuilder): void {
     if (budgetAllowsStart(d, 'Aborted')) startRollout(d);
     return;
   }
-  if (s.originalRoutes) syncRoutes(d, s.originalRoutes, 'aborted: keep the original weights');
+  if (s.originalRoutes) restoreWeights(d, s.originalRoutes, 'aborted: keep the original weights');
   if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
   restoreFlags(d);
 }

@@ -79,7 +79,11 @@ export type Action =
   /** Records each flag's whole state before the first change (the controller stores it on status). */
   | { kind: 'snapshotFlags'; flags: FeatureFlagRef[] }
   | { kind: 'setFlag'; flag: FeatureFlagRef; percent: number }
-  | { kind: 'restoreFlags'; snapshots: Array<Record<string, unknown>> };
+  | { kind: 'restoreFlags'; snapshots: Array<Record<string, unknown>> }
+  /** Run `<name>-baseline` with the primary's (stable) template at this many replicas. */
+  | { kind: 'ensureBaseline'; replicas: number }
+  /** Delete `<name>-baseline` if it exists (promotion, abort). */
+  | { kind: 'removeBaseline' };
 
 export type ActionKind = Action['kind'];
 
@@ -122,6 +126,7 @@ export const REASONS = [
   'BudgetFrozen',
   'BudgetOverridden',
   'BudgetAvailable',
+  'WeightsRestored',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 

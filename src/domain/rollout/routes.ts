@@ -58,5 +58,28 @@ export function syncRoutes(d: DecisionBuilder, desired: RouteWeights[], why: str
 export function holdWeights(d: DecisionBuilder, why: string): void {
   if (!d.obs.routes.ok) return;
   const canary = d.status.weights?.canary ?? 0;
-  syncRoutes(d, planRoutes(d.obs.routes.routes, hostsOf(d), canary).routes, why);
+  const desired = planRoutes(d.obs.routes.routes, hostsOf(d), canary).routes;
+  if (syncRoutes(d, desired, why)) reportEdit(d, desired);
+}
+
+/**
+ * Puts weights someone changed by hand back to `desired`, and says so: a silent revert leaves
+ * the person who edited the VirtualService wondering why their change did not stick.
+ */
+export function restoreWeights(d: DecisionBuilder, desired: RouteWeights[], why: string): void {
+  if (syncRoutes(d, desired, why)) reportEdit(d, desired);
+}
+
+function reportEdit(d: DecisionBuilder, desired: RouteWeights[]): void {
+  if (!d.obs.routes.ok) return;
+  const describe = (routes: RouteWeights[]) =>
+    routes
+      .map((r) => `${r.route} ${r.destinations.map((x) => `${x.host}=${x.weight}`).join(' ')}`)
+      .join('; ');
+  const vs = d.rollout.spec.trafficRouting.istio.virtualService.name;
+  d.transitions.push({
+    type: 'Warning',
+    reason: 'WeightsRestored',
+    message: `weights of VirtualService ${vs} were changed outside Sluice (${describe(d.obs.routes.routes)}); set back to ${describe(desired)} while ${d.status.phase ?? 'Initializing'}. Use promote, abort or the Rollout spec to change them`,
+  });
 }

@@ -237,8 +237,36 @@ describe('rollout state machine', () => {
         ],
       },
     ];
-    w.tick();
+    const d = w.tick();
     expect(w.routes[0]?.destinations.map((d) => d.weight)).to.deep.equal([70, 30]);
+    const warned = d.transitions.find((t) => t.reason === 'WeightsRestored');
+    expect(warned?.type).to.equal('Warning');
+    expect(warned?.message).to.contain('shop-canary=50');
+    expect(warned?.message).to.contain('shop-canary=30');
+    // Once they are back, nothing more is said.
+    expect(w.tick().transitions).to.have.length(0);
+  });
+
+  it('puts hand-edited weights back after an abort, and says so with an event', () => {
+    const w = initialized(new World({ steps: [{ setWeight: 30 }, { pause: {} }] }));
+    w.newRevision('rev2');
+    w.settle();
+    w.command('abort');
+    w.settle();
+    expect(w.phase).to.equal('Aborted');
+    w.routes = [
+      {
+        route: 'primary',
+        destinations: [
+          { host: 'shop-primary', weight: 90 },
+          { host: 'shop-canary', weight: 10 },
+        ],
+      },
+    ];
+    const d = w.tick();
+    expect(w.canaryWeight()).to.equal(0);
+    expect(d.transitions.map((t) => t.reason)).to.include('WeightsRestored');
+    expect(d.statusChanged).to.equal(false);
   });
 
   it('retries an aborted rollout from step 0 on request', () => {
