@@ -1,22 +1,19 @@
 import type { Rollout } from '../../domain/types.js';
 import { startLoad, type RunningLoad } from '../load.js';
-import {
-  canaryWeight,
-  firstFailure,
-  rollout,
-  setEnv,
-  sleep,
-  waitFor,
-  type DemoOptions,
-  type RolloutSummary,
-  NS,
-  POLL_MS,
-  RELEASES,
-  timestamped,
-  type Release,
-  NAME,
-} from './demo.js';
+import { RELEASES, releasedLine, timestamped, type DemoOptions } from './demo.js';
 import { startStack, type Stack } from './stack.js';
+import {
+  firstFailure,
+  NAME,
+  NS,
+  releaseSummary,
+  rollout,
+  sleep,
+  trackRelease,
+  waitFor,
+  type Release,
+  type RolloutSummary,
+} from './track.js';
 
 // `npm run demo -- --strategy blue-green`: a healthy release switched under live load, then a
 // release whose post-promotion analysis fails and is switched back. The load generator counts
@@ -81,67 +78,40 @@ async function runRelease(
   print: (line: string) => void,
   o: DemoOptions,
 ): Promise<BlueGreenSummary> {
-  const started = Date.now();
-  const timeoutMs = o.releaseTimeoutMs ?? 150_000;
-  const before = rollout(stack)?.status?.stableRevision;
-  await setEnv(stack, release.env);
-  const failing = release.env.FAIL_RATE !== '0';
-  print(
-    `released ${release.version}${failing ? ` (fails ${Number(release.env.FAIL_RATE) * 100}% of requests)` : ''}`,
-  );
-  let revision = '';
-  let maxWeight = 0;
-  let steps = 0;
   let switchStart: number | undefined;
   let switchSeen: number | undefined;
   let backAt: number | undefined;
   const told = new Set<string>();
-  for (;;) {
-    o.signal?.throwIfAborted();
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`release ${release.version} did not finish within ${timeoutMs / 1000}s`);
-    const r = rollout(stack);
-    const s = r?.status ?? {};
-    if (s.canaryRevision && s.canaryRevision !== before) revision = s.canaryRevision;
-    const weight = canaryWeight(stack);
-    maxWeight = Math.max(maxWeight, weight);
-    if (revision && s.canaryRevision === revision) steps = Math.max(steps, s.currentStepIndex ?? 0);
-    for (const line of newEvents(r, started, told)) print(line);
-    const switchedEntry = s.history?.find(
-      (e) => e.event === 'TrafficSwitched' && Date.parse(e.at) >= started - 1000,
+  const t = await trackRelease(stack, release, {
+    timeoutMs: o.releaseTimeoutMs ?? 150_000,
+    signal: o.signal,
+    onReleased: () => print(releasedLine(release)),
+    onPoll: ({ rollout: r, status: s, weight, started }) => {
+      for (const line of newEvents(r, started, told)) print(line);
+      const switchedEntry = s.history?.find(
+        (e) => e.event === 'TrafficSwitched' && Date.parse(e.at) >= started - 1000,
+      );
+      if (switchedEntry && switchStart === undefined) switchStart = Date.parse(switchedEntry.at);
+      if (weight === 100 && switchSeen === undefined) switchSeen = Date.now();
+      if (switchSeen !== undefined && weight === 0 && backAt === undefined) backAt = Date.now();
+    },
+  });
+  const window = await switchWindow(load, switchStart, switchSeen);
+  if (window)
+    print(
+      `switch window (${((window.to - window.from) / 1000).toFixed(1)}s): ${window.failed} failed of ${window.total} requests`,
     );
-    if (switchedEntry && switchStart === undefined) switchStart = Date.parse(switchedEntry.at);
-    if (weight === 100 && switchSeen === undefined) switchSeen = Date.now();
-    if (switchSeen !== undefined && weight === 0 && backAt === undefined) backAt = Date.now();
-    const done =
-      revision &&
-      ((s.phase === 'Healthy' && s.stableRevision === revision) || s.phase === 'Aborted');
-    if (done) {
-      const outcome = s.phase === 'Healthy' ? 'Promoted' : 'RolledBack';
-      const window = await switchWindow(load, switchStart, switchSeen);
-      if (window)
-        print(
-          `switch window (${((window.to - window.from) / 1000).toFixed(1)}s): ${window.failed} failed of ${window.total} requests`,
-        );
-      const failedAt = firstFailure(stack, revision);
-      return {
-        name: `${NAME} ${release.version}`,
-        revision,
-        outcome,
-        stepsCompleted: steps,
-        maxCanaryWeight: maxWeight,
-        rollbackReason: outcome === 'RolledBack' ? (s.message ?? null) : null,
-        rollbackSeconds:
-          outcome === 'RolledBack' && failedAt !== undefined && backAt !== undefined
-            ? Math.round(backAt - failedAt) / 1000
-            : null,
-        durationSeconds: Math.round((Date.now() - started) / 100) / 10,
-        failedRequestsDuringSwitch: window?.failed ?? null,
-        requestsDuringSwitch: window?.total ?? null,
-      };
-    }
-    await sleep(POLL_MS);
-  }
+  // Blue-green times the rollback from the first failure to the switch back after the switch.
+  const failedAt = firstFailure(stack, t.revision);
+  return {
+    ...releaseSummary(release, t),
+    rollbackSeconds:
+      t.outcome === 'RolledBack' && failedAt !== undefined && backAt !== undefined
+        ? Math.round(backAt - failedAt) / 1000
+        : null,
+    failedRequestsDuringSwitch: window?.failed ?? null,
+    requestsDuringSwitch: window?.total ?? null,
+  };
 }
 
 /** From the switch decision to the new weights seen, plus 5 s; waits for the tail to pass. */

@@ -7,24 +7,21 @@ import { startRuntime, type Runtime } from '../../controller/runtime.js';
 import type { Rollout } from '../../domain/types.js';
 import type { Logger } from '../../logging.js';
 import { startLoad, type RunningLoad } from '../load.js';
+import { RELEASES, timestamped, type DemoOptions } from './demo.js';
+import { DEMO_FLAG, startDemoFlags, type DemoFlags } from './flags-unleash.js';
+import { progressPrinter } from './progress.js';
+import { REPO_ROOT, startStack, type Stack } from './stack.js';
 import {
   canaryWeight,
-  firstFailure,
-  rollout,
-  setEnv,
-  sleep,
-  waitFor,
-  type DemoOptions,
-  type RolloutSummary,
   NS,
-  POLL_MS,
-  RELEASES,
-  timestamped,
+  releaseSummary,
+  rollout,
+  sleep,
+  trackRelease,
+  waitFor,
   type Release,
-} from './demo.js';
-import { DEMO_FLAG, startDemoFlags, type DemoFlags } from './flags-unleash.js';
-import { describeProgress } from './progress.js';
-import { REPO_ROOT, startStack, type Stack } from './stack.js';
+  type RolloutSummary,
+} from './track.js';
 
 // `npm run demo -- --with-flags`: the canary demo with an Unleash flag linked to the Rollout.
 // The flag starts at 0% and follows the canary weight; on promotion it goes to 100%, on the
@@ -153,10 +150,6 @@ async function runRelease(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<FlagRolloutSummary> {
-  const started = Date.now();
-  const before = rollout(stack)?.status?.stableRevision;
-  await setEnv(stack, release.env);
-  print(`released ${release.version}${release.expect === 'RolledBack' ? ' (bad: fails 20%)' : ''}`);
   const exposure: FlagExposure[] = [];
   const printStep = (e: FlagExposure | undefined): void => {
     if (e)
@@ -164,74 +157,44 @@ async function runRelease(
         `  ${stepLabel(e)}: canary weight ${e.canaryWeight}% | users seeing the feature ${e.exposedPercent}%`,
       );
   };
-  let revision = '';
-  let maxWeight = 0;
-  let stepsCompleted = 0;
-  let firstFailureAt: number | undefined;
-  let backAt: number | undefined;
-  let lastLine = '';
-  for (;;) {
-    signal?.throwIfAborted();
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`release ${release.version} did not finish within ${timeoutMs / 1000}s`);
-    const r = rollout(stack);
-    const status = r?.status ?? {};
-    if (status.canaryRevision && status.canaryRevision !== before) revision = status.canaryRevision;
-    const weight = canaryWeight(stack);
-    maxWeight = Math.max(maxWeight, weight);
-    const mine = revision !== '' && status.canaryRevision === revision;
-    if (mine) stepsCompleted = Math.max(stepsCompleted, status.currentStepIndex ?? 0);
-    firstFailureAt ??= firstFailure(stack, revision);
-    if (firstFailureAt !== undefined && backAt === undefined && weight === 0) backAt = Date.now();
-    if (mine && (status.phase === 'Progressing' || status.phase === 'Paused')) {
-      const step = (status.currentStepIndex ?? 0) + 1;
-      const last = exposure.at(-1);
-      const now = { step, canaryWeight: weight, exposedPercent: flags.exposedPercent() };
-      // One entry per canary weight, named by the step that set it; its exposure is the last
-      // one measured while that weight held (the flag is written just after the route, and
-      // the users' client needs a refresh to see it, so the first moments would understate).
-      if (last && last.canaryWeight === weight) last.exposedPercent = now.exposedPercent;
-      else {
-        printStep(last);
-        exposure.push(now);
+  const printProgress = progressPrinter(print);
+  const t = await trackRelease(stack, release, {
+    timeoutMs,
+    signal,
+    onReleased: () =>
+      print(
+        `released ${release.version}${release.expect === 'RolledBack' ? ' (bad: fails 20%)' : ''}`,
+      ),
+    onPoll: (p) => {
+      const { status, weight } = p;
+      if (p.mine && (status.phase === 'Progressing' || status.phase === 'Paused')) {
+        const step = (status.currentStepIndex ?? 0) + 1;
+        const last = exposure.at(-1);
+        const now = { step, canaryWeight: weight, exposedPercent: flags.exposedPercent() };
+        // One entry per canary weight, named by the step that set it; its exposure is the last
+        // one measured while that weight held (the flag is written just after the route, and
+        // the users' client needs a refresh to see it, so the first moments would understate).
+        if (last && last.canaryWeight === weight) last.exposedPercent = now.exposedPercent;
+        else {
+          printStep(last);
+          exposure.push(now);
+        }
       }
-    }
-    const line = describeProgress(r, weight);
-    if (line !== lastLine) {
-      print(line);
-      lastLine = line;
-    }
-    const promoted = revision && status.phase === 'Healthy' && status.stableRevision === revision;
-    const aborted = revision && status.phase === 'Aborted';
-    if (promoted || aborted) {
-      printStep(exposure.at(-1));
-      const flagAfter = await settleFlag(stack, flags, promoted ? 100 : 0);
-      const end: FlagExposure = {
-        step: promoted ? 'promoted' : 'rolledBack',
-        canaryWeight: canaryWeight(stack),
-        exposedPercent: flags.exposedPercent(),
-      };
-      exposure.push(end);
-      printStep(end);
-      print(`  flag ${DEMO_FLAG} now at ${flagAfter ?? '?'}% in Unleash`);
-      return {
-        name: `shop ${release.version}`,
-        revision,
-        outcome: promoted ? 'Promoted' : 'RolledBack',
-        stepsCompleted,
-        maxCanaryWeight: maxWeight,
-        rollbackReason: aborted ? (status.message ?? null) : null,
-        rollbackSeconds:
-          aborted && firstFailureAt !== undefined && backAt !== undefined
-            ? Math.round(backAt - firstFailureAt) / 1000
-            : null,
-        durationSeconds: Math.round((Date.now() - started) / 100) / 10,
-        flagExposure: exposure,
-        flagAfter: flagAfter ?? null,
-      };
-    }
-    await sleep(POLL_MS);
-  }
+      printProgress(p);
+    },
+  });
+  const promoted = t.outcome === 'Promoted';
+  printStep(exposure.at(-1));
+  const flagAfter = await settleFlag(stack, flags, promoted ? 100 : 0);
+  const end: FlagExposure = {
+    step: promoted ? 'promoted' : 'rolledBack',
+    canaryWeight: canaryWeight(stack),
+    exposedPercent: flags.exposedPercent(),
+  };
+  exposure.push(end);
+  printStep(end);
+  print(`  flag ${DEMO_FLAG} now at ${flagAfter ?? '?'}% in Unleash`);
+  return { ...releaseSummary(release, t), flagExposure: exposure, flagAfter: flagAfter ?? null };
 }
 
 /** Waits (up to 20 s) for the controller's final flag write and the users' client to see it. */

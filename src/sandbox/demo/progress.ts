@@ -1,4 +1,5 @@
 import type { Rollout } from '../../domain/types.js';
+import type { ReleasePoll } from './track.js';
 
 /** One readable line: phase, step, weights, and each metric's last value against its condition. */
 export function describeProgress(r: Rollout | undefined, canaryWeight: number): string {
@@ -27,4 +28,16 @@ export function describeProgress(r: Rollout | undefined, canaryWeight: number): 
       ? ` — ${s.message ?? ''}`
       : '';
   return `${s.phase ?? 'Pending'}${step}, ${weights}${metrics ? `; ${metrics}` : ''}${why}`;
+}
+
+/** An `onPoll` that prints the progress line whenever it differs from the one printed before. */
+export function progressPrinter(print: (line: string) => void): (poll: ReleasePoll) => void {
+  let lastLine = '';
+  return (poll) => {
+    const line = describeProgress(poll.rollout, poll.weight);
+    if (line !== lastLine) {
+      print(line);
+      lastLine = line;
+    }
+  };
 }
