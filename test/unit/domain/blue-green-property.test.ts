@@ -2,14 +2,17 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { AnalysisPhase, BlueGreenStrategy, CommandKind } from '../../../src/domain/types.js';
 import { World } from '../../support/world.js';
+import {
+  applyWorldEvent,
+  expectCommandsHandled,
+  expectValidWrites,
+  leaveNewRevisionAlone,
+  runHealthyToEnd,
+  worldEventArbitraries,
+  type WorldEvent,
+} from '../../support/world-properties.js';
 
-type Event =
-  | { t: 'time'; ms: number }
-  | { t: 'revision'; n: number }
-  | { t: 'command'; kind: CommandKind; step?: number }
-  | { t: 'run'; phase: AnalysisPhase }
-  | { t: 'health'; healthy: boolean }
-  | { t: 'primary'; available: boolean };
+type Event = WorldEvent | { t: 'primary'; available: boolean };
 
 const strategyArb: fc.Arbitrary<BlueGreenStrategy> = fc.record(
   {
@@ -23,52 +26,14 @@ const strategyArb: fc.Arbitrary<BlueGreenStrategy> = fc.record(
   { requiredKeys: [] },
 );
 
-const eventArb: fc.Arbitrary<Event> = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 400_000 }).map((ms) => ({ t: 'time', ms })) },
-  { weight: 1, arbitrary: fc.integer({ min: 2, max: 4 }).map((n) => ({ t: 'revision', n })) },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      t: fc.constant('command' as const),
-      kind: fc.constantFrom<CommandKind>(
-        'promote',
-        'promoteFull',
-        'abort',
-        'pause',
-        'resume',
-        'retry',
-      ),
-      step: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc
-      .constantFrom<AnalysisPhase>('Successful', 'Failed', 'Inconclusive', 'Error')
-      .map((phase) => ({ t: 'run', phase })),
-  },
-  { weight: 1, arbitrary: fc.boolean().map((healthy) => ({ t: 'health', healthy })) },
+const eventArb: fc.Arbitrary<Event> = fc.oneof<Array<fc.WeightedArbitrary<Event>>>(
+  ...worldEventArbitraries(2),
   { weight: 1, arbitrary: fc.boolean().map((available) => ({ t: 'primary', available })) },
-) as fc.Arbitrary<Event>;
+);
 
 function apply(w: World, e: Event, issued: Map<CommandKind, string>): void {
-  switch (e.t) {
-    case 'time':
-      return w.advance(e.ms);
-    case 'revision':
-      return w.newRevision(`rev${e.n}`);
-    case 'command':
-      issued.set(e.kind, w.command(e.kind, e.step === undefined ? {} : { step: e.step }));
-      return;
-    case 'run':
-      return w.finishRuns(e.phase);
-    case 'health':
-      w.target.healthy = e.healthy;
-      return;
-    case 'primary':
-      if (w.primary) w.primary.available = e.available;
-      return;
-  }
+  if (e.t !== 'primary') return applyWorldEvent(w, e, issued);
+  if (w.primary) w.primary.available = e.available;
 }
 
 /** One tick, checking that traffic only ever moves toward a version that is available. */
@@ -106,25 +71,11 @@ describe('blue-green state machine (properties)', () => {
             apply(w, e, issued);
             checkedTick(w, issued.has('promoteFull'));
           }
-          w.target.healthy = true;
-          if (w.primary) w.primary.available = true;
-          w.defaultRunPhase = 'Successful';
-          w.finishRuns('Successful');
-          for (let i = 0; i < 30; i++) {
-            w.advance(60_000);
+          runHealthyToEnd(w, () => {
             for (let j = 0; j < 10; j++) checkedTick(w, issued.has('promoteFull'));
-          }
-          for (const routes of w.written) {
-            for (const r of routes) {
-              const ws = r.destinations.map((d) => d.weight);
-              for (const x of ws) expect(Number.isInteger(x) && x >= 0 && x <= 100).to.equal(true);
-              expect(ws.reduce((a, b) => a + b, 0)).to.equal(100);
-              if (legacy > 0)
-                expect(r.destinations.find((d) => d.host === 'legacy')?.weight).to.equal(30);
-            }
-          }
-          const handled = w.rollout.status?.handledCommands ?? {};
-          for (const [kind, id] of issued) expect(handled[kind], `${kind} ${id}`).to.equal(id);
+          });
+          expectValidWrites(w, legacy);
+          expectCommandsHandled(w, issued);
         },
       ),
       { numRuns: 300 },
@@ -138,14 +89,7 @@ describe('blue-green state machine (properties)', () => {
         fc.constantFrom<AnalysisPhase>('Successful', 'Failed'),
         (bg, outcome) => {
           const w = new World({ steps: [], blueGreen: bg });
-          w.settle();
-          w.newRevision('rev2');
-          w.defaultRunPhase = outcome;
-          for (let i = 0; i < 30; i++) {
-            w.advance(60_000);
-            w.settle();
-            if (w.phase === 'Paused') w.command('promote');
-          }
+          leaveNewRevisionAlone(w, outcome, 30);
           expect(['Healthy', 'Aborted']).to.include(w.phase);
           expect(w.canaryWeight()).to.equal(0);
           expect(w.headerRoute).to.equal(false);
