@@ -12,6 +12,7 @@ import { ensureServices, execute } from './execute.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { observe, type ObserveDeps } from './observe.js';
 import type { BudgetReader } from './budget.js';
+import type { SloSpecSource } from './run-metrics.js';
 import { ensureFinalizer, finalize } from './finalizer.js';
 import { OwnWrites, TemplateCache, type ControllerCache } from './cache.js';
 import type { Clock, EventSink, FlagPort, TrafficRouter } from './ports.js';
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   resyncMs?: number | undefined;
   /** Reads ServiceLevelObjective budgets for spec.budgetPolicy. */
   budgets?: BudgetReader | undefined;
+  /** Reads the ServiceLevelObjectives that burn-rate metrics name (execute.ts, run-metrics.ts). */
+  slos?: SloSpecSource | undefined;
   /** Watch caches to read from instead of the API server (runtime.ts passes its informers). */
   cache?: ControllerCache | undefined;
   /**

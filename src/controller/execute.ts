@@ -13,6 +13,9 @@ import type {
 import { API_VERSION } from '../domain/types.js';
 import type { Resources } from '../adapters/kubernetes/resources.js';
 import { resolveAnalysis, routeRefOf } from './observe.js';
+import type { ControllerCache } from './cache.js';
+import { ensureBaseline, removeBaseline } from './baseline.js';
+import { resolveRunMetrics, type SloSpecSource } from './run-metrics.js';
 import { headerRouteName, type FlagPort, type TrafficRouter } from './ports.js';
 import {
   REVISION_ANNOTATION,
@@ -27,6 +30,10 @@ export interface ExecuteDeps {
   resources: Resources;
   router: TrafficRouter;
   flags?: FlagPort | undefined;
+  /** Reads the ServiceLevelObjectives burn-rate metrics name (when their runs start). */
+  slos?: SloSpecSource | undefined;
+  /** Watch caches; the baseline Deployment is read from them when they have synced. */
+  cache?: ControllerCache | undefined;
 }
 
 export interface ExecuteContext {
@@ -91,6 +98,10 @@ export async function execute(
     case 'restoreFlags':
       for (const snapshot of action.snapshots) await flagPort(deps, 'restore').restore(snapshot);
       return;
+    case 'ensureBaseline':
+      return ensureBaseline(deps, ctx, action.replicas);
+    case 'removeBaseline':
+      return removeBaseline(deps, rollout);
     default: {
       const never: never = action;
       throw new Error(`unknown action ${JSON.stringify(never)}`);
@@ -152,9 +163,10 @@ async function startAnalysis(
     : step < 0
       ? 'spec.strategy.canary.analysis'
       : `spec.strategy.canary.steps[${step}].analysis`;
-  const metrics = (await resolveAnalysis(deps.resources, rollout, analysis, field)).map((m) =>
+  const defaulted = (await resolveAnalysis(deps.resources, rollout, analysis, field)).map((m) =>
     withDefaults(m, rollout),
   );
+  const metrics = await resolveRunMetrics(deps, rollout, defaulted);
   const run: AnalysisRun = {
     apiVersion: API_VERSION,
     kind: 'AnalysisRun',

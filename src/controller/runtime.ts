@@ -71,6 +71,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     resyncMs: o.resyncMs,
     cache: { rollouts, deployments, analysisRuns: runs },
     budgets: budgetReaderFrom(sloAccess(clients)),
+    slos: sloAccess(clients),
   });
   let leading = o.leaderElection === undefined;
   const split = (key: string): [string, string] => {

@@ -130,3 +130,55 @@ export function ownerRef(rollout: Rollout): {
     blockOwnerDeletion: true,
   };
 }
+
+/** Marks the pods of `<name>-baseline`; its selector adds it to the primary's. */
+export const BASELINE_LABEL = 'sluice.dev/baseline';
+
+export function baselineName(rollout: Rollout): string {
+  return `${rollout.metadata.name}-baseline`;
+}
+
+/**
+ * `<name>-baseline`: the primary's (stable) pod template at `replicas`. Its pods keep the
+ * primary's labels, so the `<name>-primary` Service selects them too: they take a share of the
+ * stable traffic (never of the canary's, and the primary keeps all its pods), and the mesh
+ * labels that traffic destination_workload=<name>-baseline. The extra label keeps the two
+ * Deployments' pods apart. An ownerReference lets a deleted Rollout take it along.
+ */
+export function buildBaseline(
+  rollout: Rollout,
+  primary: V1Deployment,
+  replicas: number,
+): V1Deployment {
+  const template = baselineTemplate(primary);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: baselineName(rollout),
+      namespace: rollout.metadata.namespace,
+      labels: { [ROLLOUT_LABEL]: rollout.metadata.name, [BASELINE_LABEL]: 'true' },
+      annotations: {
+        [REVISION_ANNOTATION]: primary.metadata?.annotations?.[REVISION_ANNOTATION] ?? 'unknown',
+      },
+      ownerReferences: [ownerRef(rollout)],
+    },
+    spec: {
+      replicas,
+      selector: {
+        matchLabels: { ...(primary.spec?.selector?.matchLabels ?? {}), [BASELINE_LABEL]: 'true' },
+      },
+      template,
+    },
+  };
+}
+
+/** The primary's template with the baseline label added. */
+export function baselineTemplate(primary: V1Deployment): V1PodTemplateSpec {
+  const template = structuredClone(primary.spec?.template ?? {});
+  template.metadata = {
+    ...(template.metadata ?? {}),
+    labels: { ...(template.metadata?.labels ?? {}), [BASELINE_LABEL]: 'true' },
+  };
+  return template;
+}

@@ -22,6 +22,8 @@ import {
   type AnalysisDefaults,
   type AnalysisPhase,
   type AnalysisRunStatus,
+  type BurnRateSpec,
+  type CompareSpec,
   type Measurement,
   type MetricResult,
   type MetricSpec,
@@ -47,11 +49,13 @@ export interface ResolvedMetric {
   consecutiveErrorLimit: number;
   noData: NoDataPolicy;
   timeoutMs: number;
-  /** The query with its arguments already substituted (see templates.ts). */
+  /** The query with its arguments already substituted (see templates.ts); '' for compare and burnRate. */
   query: string;
   /** Prometheus address; undefined means the controller's default. */
   address?: string | undefined;
-  provider: { prometheus: PrometheusProvider };
+  provider?: { prometheus: PrometheusProvider } | undefined;
+  compare?: CompareSpec | undefined;
+  burnRate?: BurnRateSpec | undefined;
 }
 
 export interface ResolveOptions {
@@ -117,9 +121,11 @@ export function resolveMetric(
     ),
     noData: metric.noData ?? defaults?.noData ?? DEFAULT_NO_DATA,
     timeoutMs,
-    query: metric.provider.prometheus.query,
-    address: metric.provider.prometheus.address,
+    query: metric.provider?.prometheus.query ?? '',
+    address: metric.provider?.prometheus.address,
     provider: metric.provider,
+    compare: metric.compare,
+    burnRate: metric.burnRate,
   };
 }
 
@@ -179,17 +185,22 @@ function judgeResult(
   return { phase: 'Running', message: last };
 }
 
-/** Adds one measurement to a metric's result and decides its phase. */
+/**
+ * Adds one measurement to a metric's result and decides its phase. `comparison`: a compare
+ * metric's test state after this look (stored with the result, so it survives a restart).
+ */
 export function recordMeasurement(
   result: MetricResult,
   m: Measurement,
   metric: ResolvedMetric,
+  comparison?: MetricResult['comparison'],
 ): MetricResult {
   if (isFinished(result.phase)) return result;
 
   const isError = m.phase === 'Error';
   const next: MetricResult = {
     ...result,
+    ...(comparison === undefined ? {} : { comparison }),
     count: result.count + (isError ? 0 : 1),
     successful: result.successful + (m.phase === 'Successful' ? 1 : 0),
     failed: result.failed + (m.phase === 'Failed' ? 1 : 0),
@@ -199,6 +210,11 @@ export function recordMeasurement(
     measurements: [...result.measurements, m].slice(-MAX_MEASUREMENTS),
   };
   return { ...next, ...judgeResult(next, metric, m.message ?? m.phase) };
+}
+
+/** The next non-error measurement is the metric's last one (its count). */
+export function isLastLook(result: MetricResult, metric: ResolvedMetric): boolean {
+  return metric.count > 0 && result.count + 1 >= metric.count;
 }
 
 /**

@@ -5,7 +5,14 @@
 
 import { ExpressionError, InvalidSpecError } from './errors.js';
 import { parseExpression } from './expression.js';
-import type { AnalysisArg, AnalysisTemplateSpec, MetricSpec } from './types.js';
+import { COMPARE_PLACEHOLDERS } from './compare.js';
+import type {
+  AnalysisArg,
+  AnalysisTemplateSpec,
+  CompareQueries,
+  CompareSpec,
+  MetricSpec,
+} from './types.js';
 
 export interface TemplateInput {
   /** `AnalysisTemplate` or `ClusterAnalysisTemplate`; used in messages. */
@@ -47,13 +54,15 @@ function substitute(
   values: ReadonlyMap<string, string>,
   where: string,
   field: string,
+  keep: readonly string[] = [],
 ): string {
   return text.replace(PLACEHOLDER, (whole, inner: string) => {
+    if (keep.includes(inner)) return whole;
     const ref = ARG_REF.exec(inner);
     if (!ref)
       throw new InvalidSpecError(
         field,
-        `${where} has placeholder ${whole}; only {{args.<name>}} is supported`,
+        `${where} has placeholder ${whole}; only ${[...keep.map((k) => `{{${k}}}`), '{{args.<name>}}'].join(', ')} ${keep.length > 0 ? 'are' : 'is'} supported`,
       );
     const name = ref[1] as string;
     const value = values.get(name);
@@ -92,24 +101,72 @@ function resolveMetricSpec(
   const where = (part: string): string => `${label(t)} metric "${m.name}" ${part}`;
   const sub = (text: string | undefined, part: string): string | undefined =>
     text === undefined ? undefined : substitute(text, values, where(part), field);
-  const prom = m.provider.prometheus;
-  const address = sub(prom.address, 'address');
   const successCondition = sub(m.successCondition, 'successCondition');
   const failureCondition = sub(m.failureCondition, 'failureCondition');
   checkCondition(successCondition, where('successCondition'), field);
   checkCondition(failureCondition, where('failureCondition'), field);
-  return {
+  const out: MetricSpec = {
     ...m,
     ...(successCondition === undefined ? {} : { successCondition }),
     ...(failureCondition === undefined ? {} : { failureCondition }),
-    provider: {
+  };
+  const prom = m.provider?.prometheus;
+  if (prom) {
+    const address = sub(prom.address, 'address');
+    out.provider = {
       ...m.provider,
       prometheus: {
         ...prom,
         query: substitute(prom.query, values, where('query'), field),
         ...(address === undefined ? {} : { address }),
       },
-    },
+    };
+  }
+  if (m.compare) out.compare = substituteCompare(m.compare, values, where, field);
+  if (m.burnRate?.sli) {
+    const keep = ['window'];
+    const sli = m.burnRate.sli;
+    out.burnRate = {
+      ...m.burnRate,
+      sli: {
+        goodQuery: substitute(sli.goodQuery, values, where('burnRate.sli.goodQuery'), field, keep),
+        totalQuery: substitute(
+          sli.totalQuery,
+          values,
+          where('burnRate.sli.totalQuery'),
+          field,
+          keep,
+        ),
+      },
+    };
+  }
+  return out;
+}
+
+/** Arguments in a compare metric's queries; {{workload}} and {{interval}} wait for the run. */
+function substituteCompare(
+  spec: CompareSpec,
+  values: ReadonlyMap<string, string>,
+  where: (part: string) => string,
+  field: string,
+): CompareSpec {
+  const sides = (q: CompareQueries | undefined, part: string): CompareQueries | undefined => {
+    if (q === undefined) return undefined;
+    const out: CompareQueries = {};
+    for (const [key, text] of Object.entries(q) as Array<[keyof CompareQueries, string]>)
+      out[key] = substitute(text, values, where(`compare.${part}.${key}`), field, [
+        ...COMPARE_PLACEHOLDERS,
+      ]);
+    return out;
+  };
+  const queries = sides(spec.queries, 'queries');
+  const canary = sides(spec.canary, 'canary');
+  const baseline = sides(spec.baseline, 'baseline');
+  return {
+    ...spec,
+    ...(queries ? { queries } : {}),
+    ...(canary ? { canary } : {}),
+    ...(baseline ? { baseline } : {}),
   };
 }
 

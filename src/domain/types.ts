@@ -2,6 +2,8 @@
 // validation at a boundary (see adapters/kubernetes/parse.ts); inside, these types are trusted.
 // NOTE: manifests/crds/*.yaml must describe exactly these shapes; change both together.
 
+import type { ComparisonResult, LocationTestState, RateTestState } from './stats/index.js';
+
 export const GROUP = 'sluice.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
@@ -67,7 +69,66 @@ export interface MetricSpec {
   noData?: NoDataPolicy;
   /** Per-query timeout. Default 10s. */
   timeout?: Duration;
-  provider: { prometheus: PrometheusProvider };
+  /** A query judged by the conditions. Exactly one of provider, compare and burnRate. */
+  provider?: { prometheus: PrometheusProvider };
+  /** Canary against baseline (see docs/statistics.md); no conditions. */
+  compare?: CompareSpec;
+  /** Multi-window burn rate of an SLO (see docs/statistics.md); no conditions. */
+  burnRate?: BurnRateSpec;
+}
+
+export const COMPARE_TESTS = ['sequential', 'mannWhitney'] as const;
+/** sequential: valid at every look, may fail early; mannWhitney: one test at the last look. */
+export type CompareTest = (typeof COMPARE_TESTS)[number];
+
+export const COMPARE_METRICS = ['errorRate', 'latency'] as const;
+export type CompareMetric = (typeof COMPARE_METRICS)[number];
+
+/** PromQL for one side; errorRate needs requests and errors, latency needs latency. */
+export interface CompareQueries {
+  /** Requests in the interval, e.g. sum(increase(...[{{interval}}])). */
+  requests?: string;
+  /** Bad requests in the interval (5xx, or requests slower than a bucket). */
+  errors?: string;
+  /** One latency value for the interval (e.g. a p99), in any unit, the same on both sides. */
+  latency?: string;
+}
+
+export interface CompareSpec {
+  test: CompareTest;
+  metric: CompareMetric;
+  /**
+   * Written once: `{{workload}}` becomes the target Deployment's name for the canary and
+   * `<rollout>-baseline` for the baseline; `{{interval}}` becomes the metric's interval.
+   */
+  queries?: CompareQueries;
+  /** Replaces `queries` for the canary side; the run's spec holds both sides resolved. */
+  canary?: CompareQueries;
+  baseline?: CompareQueries;
+  /** Type I error bound. Default 0.005 (sequential), 0.05 (mannWhitney). */
+  alpha?: number;
+  /** The ratio canary/baseline still counted as no worse. Default 1. */
+  margin?: number;
+  /** mannWhitney: samples per side needed for a verdict. Default 3. */
+  minSamples?: number;
+}
+
+/** A window pair: fails when both windows burn faster than factor. */
+export interface BurnRateWindow {
+  long: Duration;
+  short: Duration;
+  factor: number;
+}
+
+export interface BurnRateSpec {
+  /** A ServiceLevelObjective in the namespace; copied into the run when it starts. */
+  slo?: string;
+  /** Inline SLI (or the SLO's, once resolved): PromQL with `{{window}}` where the range goes. */
+  sli?: { goodQuery: string; totalQuery: string };
+  /** Percent good, 0 < objective < 100 (inline, or the SLO's once resolved). */
+  objective?: number;
+  /** Default DEFAULT_BURN_RATE_WINDOWS (src/domain/burn-rate.ts). */
+  windows?: BurnRateWindow[];
 }
 
 export interface AnalysisArgDecl {
@@ -142,6 +203,21 @@ export interface MetricResult {
   message?: string;
   /** Newest last; bounded (see MAX_MEASUREMENTS). */
   measurements: Measurement[];
+  /** A compare metric's test state (kept between looks) and its latest result. */
+  comparison?: MetricComparison;
+}
+
+export interface MetricComparison {
+  state: ComparisonState;
+  result?: ComparisonResult;
+}
+
+/** Plain JSON: the sequential tests' sums, or Mann-Whitney's samples so far. */
+export interface ComparisonState {
+  looks: number;
+  rate?: RateTestState;
+  location?: LocationTestState;
+  samples?: { canary: number[]; baseline: number[] };
 }
 
 export const MAX_MEASUREMENTS = 10;
@@ -232,6 +308,8 @@ export interface BackgroundAnalysis extends AnalysisRef {
 export interface CanaryStrategy {
   steps: CanaryStep[];
   analysis?: BackgroundAnalysis;
+  /** Runs `<name>-baseline` (the stable template at the canary's size) during a rollout. */
+  baseline?: { enabled: boolean };
 }
 
 export interface BlueGreenStrategy {

@@ -1,3 +1,4 @@
+import { metricKindProblems } from './analysis-kinds.js';
 import { parseDuration } from './duration.js';
 import {
   STEP_KINDS,
@@ -291,11 +292,7 @@ export function validateMetricSpecs(field: string, metrics: readonly MetricSpec[
     checkDuration(out, `${f}.interval`, m.interval, true);
     checkDuration(out, `${f}.initialDelay`, m.initialDelay);
     checkDuration(out, `${f}.timeout`, m.timeout, true);
-    if (m.successCondition === undefined && m.failureCondition === undefined)
-      out.push({
-        field: f,
-        message: 'needs a successCondition or a failureCondition to judge measurements',
-      });
+    out.push(...metricKindProblems(f, m));
   });
   return out;
 }
@@ -311,8 +308,8 @@ export function validateAnalysisTemplateSpec(spec: AnalysisTemplateSpec): SpecPr
   const declared = new Set(args.map((a) => a.name));
   spec.metrics.forEach((m, i) => {
     const texts: Array<[string, string | undefined]> = [
-      ['provider.prometheus.address', m.provider.prometheus.address],
-      ['provider.prometheus.query', m.provider.prometheus.query],
+      ['provider.prometheus.address', m.provider?.prometheus.address],
+      ['provider.prometheus.query', m.provider?.prometheus.query],
       ['successCondition', m.successCondition],
       ['failureCondition', m.failureCondition],
     ];

@@ -1,5 +1,8 @@
+import { COMPARISON_TESTS, DECISIONS, EFFECT_KINDS } from '../../domain/stats/result.js';
 import {
   ANALYSIS_PHASES,
+  COMPARE_METRICS,
+  COMPARE_TESTS,
   COMMAND_KINDS,
   FLAG_MODES,
   GATE_TIMEOUT_ACTIONS,
@@ -104,8 +107,88 @@ const noData = oneOf(
   NO_DATA_POLICIES,
 );
 
+const compareQueries = (description: string) =>
+  obj(description, {
+    requests: str('Requests in the interval, e.g. sum(increase(...[{{interval}}])).'),
+    errors: str('Bad requests in the interval: 5xx answers, or requests slower than a bucket.'),
+    latency: str('One latency value for the interval (e.g. a p99), the same unit on both sides.'),
+  });
+
+const compareSpec = obj(
+  'Canary against baseline (docs/statistics.md). Give no conditions: the test judges.',
+  {
+    test: oneOf(
+      'sequential: valid at every look, can fail early; mannWhitney: one test at the last look.',
+      COMPARE_TESTS,
+    ),
+    metric: oneOf(
+      'errorRate needs requests and errors queries; latency needs latency.',
+      COMPARE_METRICS,
+    ),
+    queries: compareQueries(
+      'Written once: {{workload}} becomes the target Deployment for the canary and <rollout>-baseline for the baseline; {{interval}} the metric interval.',
+    ),
+    canary: compareQueries(
+      'Replaces queries for the canary side (a run holds both sides resolved).',
+    ),
+    baseline: compareQueries('Replaces queries for the baseline side.'),
+    alpha: {
+      type: 'number',
+      description: 'Type I error bound. Default 0.005 (sequential), 0.05 (mannWhitney).',
+      minimum: 0,
+      maximum: 0.5,
+    },
+    margin: {
+      type: 'number',
+      description: 'Ratio canary/baseline still counted as no worse. Default 1.',
+      minimum: 0,
+    },
+    minSamples: int('mannWhitney: samples per side needed for a verdict. Default 3.', 1),
+  },
+  ['test', 'metric'],
+);
+
+/** Prometheus range units, as burn-rate windows use them: "1m", "1h", "3d". */
+const BURN_WINDOW_PATTERN = '^([0-9]+(ms|s|m|h|d|w))+$';
+
+const burnRateSpec = obj(
+  "Fails when, for any window pair, both windows burn the SLO's error budget faster than factor.",
+  {
+    slo: str(
+      'A ServiceLevelObjective in the namespace; its SLI and objective are copied into the run.',
+    ),
+    sli: obj(
+      'Inline SLI instead of slo: PromQL with {{window}} where the range goes.',
+      {
+        goodQuery: name('The rate of good events over [{{window}}].'),
+        totalQuery: name('The rate of all events over [{{window}}].'),
+      },
+      ['goodQuery', 'totalQuery'],
+    ),
+    objective: {
+      type: 'number',
+      description: 'Percent of good events, strictly between 0 and 100 (with sli).',
+      minimum: 0,
+      maximum: 100,
+    },
+    windows: list(
+      'Window pairs. Default: 5m/1m at 14.4, 1h/5m at 14.4, 6h/30m at 6.',
+      obj(
+        'A window pair.',
+        {
+          long: str('Long window, e.g. "1h".', { pattern: BURN_WINDOW_PATTERN }),
+          short: str('Short window, e.g. "5m".', { pattern: BURN_WINDOW_PATTERN }),
+          factor: { type: 'number', description: 'Burn-rate threshold, e.g. 14.4.', minimum: 0 },
+        },
+        ['long', 'short', 'factor'],
+      ),
+      { minItems: 1 },
+    ),
+  },
+);
+
 const metricSpec = obj(
-  'One metric: a Prometheus query measured repeatedly and judged by its conditions.',
+  'One metric: a Prometheus query judged by its conditions, a canary-versus-baseline comparison (compare), or an SLO burn rate (burnRate). Exactly one of provider, compare and burnRate.',
   {
     name: name('Metric name, unique within the template.'),
     interval: duration(
@@ -144,8 +227,10 @@ const metricSpec = obj(
       },
       ['prometheus'],
     ),
+    compare: compareSpec,
+    burnRate: burnRateSpec,
   },
-  ['name', 'provider'],
+  ['name'],
 );
 
 const argDecl = obj(
@@ -222,6 +307,41 @@ const metricResult = obj(
     measurements: list(`Newest last; at most ${MAX_MEASUREMENTS} kept.`, measurement, {
       maxItems: MAX_MEASUREMENTS,
     }),
+    comparison: obj(
+      'A compare metric: the test state kept between looks, and the latest result.',
+      {
+        state: {
+          type: 'object',
+          description: 'Test state (plain JSON): looks, and sums or samples so far.',
+          'x-kubernetes-preserve-unknown-fields': true,
+        },
+        result: obj(
+          'The latest comparison.',
+          {
+            test: oneOf('The test.', COMPARISON_TESTS),
+            statistic: { type: 'number', description: 'U, or the log mixture likelihood ratio.' },
+            pValue: { type: 'number', description: 'p-value; always-valid for sequential tests.' },
+            bound: { type: 'number', description: 'Sequential: log(1/alpha), the level to fail.' },
+            effect: { type: 'number', description: 'Estimated effect, in effectKind units.' },
+            effectKind: oneOf('Unit of effect.', EFFECT_KINDS),
+            nCanary: { type: 'number', description: 'Canary sample size (requests or looks).' },
+            nBaseline: { type: 'number', description: 'Baseline sample size.' },
+            decision: oneOf('fail, pass, or continue (look again).', DECISIONS),
+          },
+          [
+            'test',
+            'statistic',
+            'pValue',
+            'effect',
+            'effectKind',
+            'nCanary',
+            'nBaseline',
+            'decision',
+          ],
+        ),
+      },
+      ['state'],
+    ),
   },
   [
     'name',
@@ -299,6 +419,11 @@ const canary = obj(
         startingStep: limit('Step index from which it runs. Default 0.'),
       },
       ['templates'],
+    ),
+    baseline: obj(
+      'Run <name>-baseline (the stable pod template at the canary replica count) while a rollout is in flight, for compare metrics. Its pods join the <name>-primary Service.',
+      { enabled: bool('true: run the baseline.') },
+      ['enabled'],
     ),
   },
   ['steps'],
@@ -704,7 +829,8 @@ const sloStatus = obj('The error budget and burn rates, written by the controlle
   evaluatedAt: time('When the last evaluation whose queries all answered ran.'),
   errorBudgetRemaining: {
     type: 'number',
-    description: 'Share of the budget left: 1 untouched, 0 spent, negative overspent. Absent: no data.',
+    description:
+      'Share of the budget left: 1 untouched, 0 spent, negative overspent. Absent: no data.',
   },
   errorBudgetConsumed: { type: 'number', description: 'Share of the budget spent.' },
   errorRatio: { type: 'number', description: 'Bad events / all events over the SLO window.' },

@@ -12,6 +12,30 @@ const ANALYSIS_POLL_MS = 2000;
 const DEFAULT_DEADLINE_S = 600;
 
 export function handleProgressing(d: DecisionBuilder): void {
+  progress(d);
+  syncBaseline(d);
+}
+
+export function handlePaused(d: DecisionBuilder): void {
+  holdPaused(d);
+  syncBaseline(d);
+}
+
+/**
+ * spec.strategy.canary.baseline: `<name>-baseline` runs the stable template at the canary's
+ * size while the rollout is in flight (Progressing or Paused) and goes as soon as it is not:
+ * promotion, abort, a revert to stable. Decided after the phase handler, so every way out of
+ * these two phases removes it in the same reconcile that leaves them.
+ */
+function syncBaseline(d: DecisionBuilder): void {
+  if (!d.rollout.spec.strategy.canary?.baseline?.enabled) return;
+  const phase = d.status.phase;
+  const inFlight = phase === 'Progressing' || phase === 'Paused';
+  if (inFlight && d.obs.target) d.act({ kind: 'ensureBaseline', replicas: d.obs.target.replicas });
+  else if (!inFlight) d.act({ kind: 'removeBaseline' });
+}
+
+function progress(d: DecisionBuilder): void {
   if (!handleCommands(d)) return;
   if (!followRevision(d)) return;
   if (!flagsRecorded(d)) return;
@@ -22,7 +46,7 @@ export function handleProgressing(d: DecisionBuilder): void {
   holdHeaderRoute(d);
 }
 
-export function handlePaused(d: DecisionBuilder): void {
+function holdPaused(d: DecisionBuilder): void {
   if (!handleCommands(d)) return;
   if (!followRevision(d)) return;
   holdWeights(d, 'paused: keep the current weights');

@@ -73,7 +73,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const proxy = await startProxy({
       namespace,
       getVirtualService: () => api.store.get('virtualservices', namespace, vsName),
-      resolve: (ns, service) => pods.endpoints(ns, service),
+      resolve: (ns, service) => pods.endpointsOf(ns, service),
       workloadOf: (ns, service) => pods.workloadOf?.(ns, service),
       refreshMs: 250,
       logger: o.logger,

@@ -42,6 +42,12 @@ export interface PodSimulator {
   deletePod(namespace: string, name: string): boolean;
   /** Base URLs of the running processes behind a Service's ready pods (one per template). */
   endpoints(namespace: string, serviceName: string): string[];
+  /**
+   * One entry per ready pod a Service selects: its process's URL and the Deployment that owns
+   * the pod (Istio's destination_workload), so a Service over two Deployments (the primary and
+   * the baseline) splits by pod count and labels each request by its pod's owner.
+   */
+  endpointsOf(namespace: string, serviceName: string): Array<{ url: string; workload: string }>;
   /** The Deployment whose ready pods a Service selects (the first one by name), if any. */
   workloadOf(namespace: string, serviceName: string): string | undefined;
   stop(): Promise<void>;
@@ -313,6 +319,17 @@ export async function startPodSimulator(options: PodSimulatorOptions): Promise<P
         return hashes.flatMap((h) => {
           const running = processes.get(processKey(ns, name, h))?.running;
           return running ? [running.url] : [];
+        });
+      }),
+    endpointsOf: (namespace, serviceName) =>
+      matching(namespace, serviceName, services).flatMap((s) => {
+        const ns = s.latest.metadata?.namespace ?? '';
+        const name = s.latest.metadata?.name ?? '';
+        return s.pods.flatMap((p) => {
+          const running = p.ready
+            ? processes.get(processKey(ns, name, p.templateHash))?.running
+            : undefined;
+          return running ? [{ url: running.url, workload: name }] : [];
         });
       }),
     workloadOf: (namespace, serviceName) =>

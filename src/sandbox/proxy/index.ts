@@ -1,4 +1,10 @@
-export { startProxy, type ProxyCounts, type ProxyOptions, type RunningProxy } from './server.js';
+export {
+  startProxy,
+  type Endpoint,
+  type ProxyCounts,
+  type ProxyOptions,
+  type RunningProxy,
+} from './server.js';
 export {
   createIstioMetrics,
   ISTIO_DURATION_BUCKETS_MS,

@@ -17,8 +17,16 @@ export interface ProxyOptions {
   namespace: string;
   /** The VirtualService object as stored (validated here on every refresh). */
   getVirtualService: () => unknown;
-  /** Base URLs ("http://127.0.0.1:PORT") of the ready endpoints of a Service. */
-  resolve: (namespace: string, service: string, subset?: string) => string[] | Promise<string[]>;
+  /**
+   * The ready endpoints of a Service: base URLs ("http://127.0.0.1:PORT"), or endpoints with
+   * the Deployment that owns the pod behind each (one entry per ready pod), which then becomes
+   * destination_workload, as Istio labels by the pod's workload, not by the Service.
+   */
+  resolve: (
+    namespace: string,
+    service: string,
+    subset?: string,
+  ) => Array<string | Endpoint> | Promise<Array<string | Endpoint>>;
   /** The Deployment behind a Service, for destination_workload. Default: the Service name. */
   workloadOf?: (namespace: string, service: string) => string | undefined;
   /** Port for /metrics. Default 0. */
@@ -30,6 +38,12 @@ export interface ProxyOptions {
   /** Uniform in [0, 1); pass a seeded one for repeatable splits. Default Math.random. */
   random?: () => number;
   logger?: Logger;
+}
+
+/** One ready pod's process and the Deployment that owns the pod. */
+export interface Endpoint {
+  url: string;
+  workload?: string | undefined;
 }
 
 export interface ProxyCounts {
@@ -100,15 +114,17 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const where = dest ? splitHost(dest.host, options.namespace) : undefined;
 
     let result: ForwardResult;
+    let endpoint: Endpoint | undefined;
     if (!route) {
       result = reply(res, 404, 'NR', 'no route matched');
     } else if (!dest || !where) {
       result = reply(res, 503, 'UH', 'no healthy upstream');
     } else {
       const endpoints = await options.resolve(where.namespace, where.name, dest.subset);
-      const base = nextEndpoint(roundRobin, destinationKey(dest), endpoints);
-      result = base
-        ? await forward(req, res, base, agent, options.upstreamTimeoutMs ?? 15_000)
+      const picked = nextEndpoint(roundRobin, destinationKey(dest), endpoints);
+      endpoint = typeof picked === 'string' ? { url: picked } : picked;
+      result = endpoint
+        ? await forward(req, res, endpoint.url, agent, options.upstreamTimeoutMs ?? 15_000)
         : reply(res, 503, 'UH', 'no healthy upstream');
     }
 
@@ -119,7 +135,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       source_workload: 'loadgen',
       destination_service_name: service,
       destination_service_namespace: namespace,
-      destination_workload: (where && options.workloadOf?.(namespace, service)) ?? service,
+      destination_workload:
+        endpoint?.workload ?? (where && options.workloadOf?.(namespace, service)) ?? service,
       destination_workload_namespace: namespace,
       destination_version: result.version ?? 'unknown',
       response_code: String(result.status),
@@ -200,7 +217,7 @@ function destinationKey(dest: RouteDestination): string {
   return dest.subset ? `${name}:${dest.subset}` : name;
 }
 
-function nextEndpoint(state: Map<string, number>, key: string, endpoints: string[]) {
+function nextEndpoint<T>(state: Map<string, number>, key: string, endpoints: T[]): T | undefined {
   if (endpoints.length === 0) return undefined;
   const i = state.get(key) ?? 0;
   state.set(key, i + 1);

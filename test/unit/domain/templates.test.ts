@@ -55,8 +55,8 @@ describe('templates', () => {
       FIELD,
     );
     expect(m?.successCondition).to.equal('result[0] >= 0.99');
-    expect(m?.provider.prometheus.address).to.equal('http://prometheus.demo:9090');
-    expect(m?.provider.prometheus.query).to.equal(
+    expect(m?.provider?.prometheus.address).to.equal('http://prometheus.demo:9090');
+    expect(m?.provider?.prometheus.query).to.equal(
       'sum(rate(istio_requests_total{destination_service_name="shop-canary",response_code!~"5.*"}[1m])) / sum(rate(istio_requests_total{destination_service_name="shop-canary"}[1m]))',
     );
   });
@@ -67,7 +67,7 @@ describe('templates', () => {
       [{ name: 'service', value: '{{args.namespace}}' }],
       FIELD,
     );
-    expect(m?.provider.prometheus.query).to.include(
+    expect(m?.provider?.prometheus.query).to.include(
       'destination_service_name="{{args.namespace}}"',
     );
   });
