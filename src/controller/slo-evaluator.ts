@@ -153,7 +153,13 @@ export class SloEvaluator {
     }
     const windows = sloWindows(windowText);
     try {
-      const counts = await Promise.all(windows.map((w) => this.counts(slo, w, signal)));
+      // Settled in window order, so the condition names the same failure every time (the
+      // first to answer would change from one pass to the next, and rewrite the status).
+      const settled = await Promise.allSettled(windows.map((w) => this.counts(slo, w, signal)));
+      const counts = settled.map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      });
       const burnWindows: Record<string, EventCounts | undefined> = {};
       windows.forEach((w, i) => {
         if (w !== windowText) burnWindows[w] = counts[i];
@@ -168,25 +174,26 @@ export class SloEvaluator {
     }
   }
 
-  /** Good and total over one window; undefined when either has no data. */
+  /**
+   * The error ratio over one window as counts of a unit total; undefined without data.
+   * NOTE: good and total go in ONE expression, as the generated recording rules write it, so
+   * both are evaluated at the same instant: two requests a moment apart would extrapolate
+   * rate() to two different ends and skew the ratio.
+   */
   private async counts(
     slo: ServiceLevelObjective,
     window: string,
     signal?: AbortSignal,
   ): Promise<EventCounts | undefined> {
-    const [good, total] = await Promise.all([
-      this.scalar(
-        renderWindow(slo.spec.sli.goodQuery, window),
-        `sli.goodQuery [${window}]`,
-        signal,
-      ),
-      this.scalar(
-        renderWindow(slo.spec.sli.totalQuery, window),
-        `sli.totalQuery [${window}]`,
-        signal,
-      ),
-    ]);
-    return good === undefined || total === undefined ? undefined : { good, total };
+    const good = renderWindow(slo.spec.sli.goodQuery, window);
+    const total = renderWindow(slo.spec.sli.totalQuery, window);
+    const ratio = await this.scalar(
+      `((${total}) - (${good})) / (${total})`,
+      `spec.sli error ratio over ${window}`,
+      signal,
+    );
+    // NaN (no events) and an empty answer (a query matched no series) are both no data.
+    return ratio === undefined ? undefined : { good: 1 - ratio, total: 1 };
   }
 
   private async scalar(
@@ -225,7 +232,10 @@ export class SloEvaluator {
         now,
         generation: current.metadata.generation,
       });
-      if (!sloStatusDiffers(current.status, next) && !this.stale(current, now)) return false;
+      // A fresh evaluation refreshes evaluatedAt now and then even when nothing else moved;
+      // a failure changes only the condition, so an unchanged one is not written again.
+      const refresh = outcome.kind === 'evaluated' && this.stale(current, now);
+      if (!sloStatusDiffers(current.status, next) && !refresh) return false;
       try {
         await this.o.access.updateStatus({ ...current, status: next }, { signal });
         return true;

@@ -88,7 +88,11 @@ function conditionOf(
     case 'evaluated': {
       const b = outcome.status.budget;
       if (b.errorRatio === undefined)
-        return ['True', 'NoData', 'no events over the SLO window: the error budget is unknown'];
+        return [
+          'True',
+          'NoData',
+          'no data over the SLO window, so the error budget is unknown: no events yet, or the good and total queries do not each return one series without labels (wrap them in sum())',
+        ];
       return [
         'True',
         'Evaluated',
