@@ -3,13 +3,15 @@ import type { AddressInfo } from 'node:net';
 
 // A local stand-in for Prometheus that gives the awkward answers on purpose: an empty vector,
 // NaN, +Inf, an HTTP error, or no answer at all. Each query takes the next planned answer
-// (the last one repeats).
+// (the last one repeats), unless `answerFor` chooses the answer from the query itself.
 
 export type StubAnswer =
   | { kind: 'value'; value: number | string }
   | { kind: 'empty' }
   | { kind: 'status'; code: number; error?: string }
-  | { kind: 'hang'; ms: number };
+  | { kind: 'hang'; ms: number }
+  /** No answer at all until the stub is closed. */
+  | { kind: 'never' };
 
 export interface PromStub {
   url: string;
@@ -18,8 +20,14 @@ export interface PromStub {
   close(): Promise<void>;
 }
 
+export interface PromStubOptions {
+  /** The answer for this query; undefined takes the next planned one. */
+  answerFor?: (query: string) => StubAnswer | undefined;
+}
+
 export async function startPromStub(
   initial: StubAnswer[] = [{ kind: 'value', value: 1 }],
+  o: PromStubOptions = {},
 ): Promise<PromStub> {
   let answers = [...initial];
   const queries: PromStub['queries'] = [];
@@ -31,7 +39,8 @@ export async function startPromStub(
     req.on('end', () => {
       const query = url.searchParams.get('query') ?? new URLSearchParams(body).get('query') ?? '';
       queries.push({ query, at: Date.now() });
-      const answer = (answers.length > 1 ? answers.shift() : answers[0]) as StubAnswer;
+      const answer =
+        o.answerFor?.(query) ?? ((answers.length > 1 ? answers.shift() : answers[0]) as StubAnswer);
       const json = (code: number, obj: unknown): void => {
         res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
       };
@@ -63,6 +72,12 @@ export async function startPromStub(
           }, answer.ms);
           hanging.add(t);
           return;
+        }
+        case 'never':
+          return;
+        default: {
+          const never: never = answer;
+          throw new Error(`unknown stub answer ${JSON.stringify(never)}`);
         }
       }
     });

@@ -6,15 +6,18 @@ import { createLogger } from '../../../src/logging.js';
 import { startApiServer, type ApiServer } from '../../../src/sandbox/apiserver/index.js';
 import { kubeConfigFor } from '../../../src/sandbox/demo/stack.js';
 import { startPodSimulator } from '../../../src/sandbox/pods/index.js';
+import { startPromStub } from '../../support/prom-stub.js';
 import { startCountingProxy, type RequestRecord } from './counting-proxy.js';
 import { appObjects, deployment, namespaceObject, type AppPlan } from './objects.js';
-import { startScalePromStub } from './prom-stub.js';
 import { isFinished, trackRollouts, type Tracked } from './timeline.js';
 
 // One run of the scale scenario: a fresh sandbox API server, pod simulator and Prometheus stub;
 // the apps created and brought to Healthy by an unthrottled controller (setup, not measured);
 // then the measured controller (rate-limited, leader-elected) takes over, and `progressing` of
 // the apps are released at once and followed until they finish or the deadline passes.
+
+/** The label in the analysis query that names the rollout (see objects.ts). */
+const ROLLOUT_LABEL = /rollout="([^"]+)"/;
 
 export interface PhaseOptions {
   rollouts: number;
@@ -133,7 +136,13 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
     const plans = appPlans(o);
     const progressing = plans.slice(0, o.progressing);
     const hangName = o.hang ? progressing[progressing.length - 1]?.name : undefined;
-    const prom = await startScalePromStub({ delayMs: o.promDelayMs, hang: hangName });
+    const prom = await startPromStub([{ kind: 'hang', ms: o.promDelayMs }], {
+      // The hanging rollout's queries (its template names it) are never answered.
+      answerFor: (query) =>
+        hangName !== undefined && ROLLOUT_LABEL.exec(query)?.[1] === hangName
+          ? { kind: 'never' }
+          : undefined,
+    });
     cleanups.push(() => prom.close());
 
     const objects = KubernetesObjectApi.makeApiClient(kubeConfigFor(api.url));
