@@ -1,4 +1,5 @@
 import { readCommands, type Command } from '../domain/commands.js';
+import type { ComparisonResult } from '../domain/stats/result.js';
 import type {
   CanaryStep,
   Condition,
@@ -28,6 +29,8 @@ export interface RolloutSummary {
     threshold: string | null;
     message: string | null;
     at: string;
+    /** A compare metric's latest result: statistic, p-value or bound, effect, sample sizes. */
+    comparison: ComparisonResult | null;
   }>;
   conditions: Condition[];
   history: HistoryEntry[];
@@ -65,6 +68,7 @@ export function summarizeRollout(r: Rollout): RolloutSummary {
       threshold: m.condition ?? null,
       message: m.message ?? null,
       at: m.at,
+      comparison: m.comparison ?? null,
     })),
     conditions: s.conditions ?? [],
     history: s.history ?? [],

@@ -84,10 +84,27 @@ export function rolloutDetail(r: RolloutSummary): string {
 }
 
 function measurementText(m: RolloutSummary['measurements'][number]): string {
+  if (m.comparison) return `${m.metric}: ${comparisonText(m.comparison)} -> ${m.phase}`;
   const value = m.value
     ? m.value.map((v) => String(Number(v.toPrecision(6)))).join(',')
     : 'no value';
   return `${m.metric}: ${value}${m.threshold ? ` vs ${m.threshold}` : ''} -> ${m.phase}`;
+}
+
+const sig = (n: number): string => String(Number(n.toPrecision(4)));
+
+/**
+ * A canary-versus-baseline result in one line, e.g. "rate-msprt p=0.0031 (log LR 5.78 >= bound
+ * 5.298) rate-ratio 2.01 n=6000/6000 fail".
+ */
+export function comparisonText(
+  c: NonNullable<RolloutSummary['measurements'][number]['comparison']>,
+): string {
+  const evidence =
+    c.bound === undefined
+      ? `U=${sig(c.statistic)} p=${sig(c.pValue)}`
+      : `p=${sig(c.pValue)} (log LR ${sig(c.statistic)} ${c.statistic >= c.bound ? '>=' : '<'} bound ${sig(c.bound)})`;
+  return `${c.test} ${evidence} ${c.effectKind} ${sig(c.effect)} n=${c.nCanary}/${c.nBaseline} ${c.decision}`;
 }
 
 export function progressBar(canary: number, width = 30): string {

@@ -54,6 +54,7 @@ export function lastMeasurementOf(
     ...(condition === undefined ? {} : { condition }),
     ...(m.message === undefined ? {} : { message: m.message }),
     at: m.finishedAt,
+    ...(result.comparison?.result === undefined ? {} : { comparison: result.comparison.result }),
   };
 }
 

@@ -409,6 +409,8 @@ export interface LastMeasurement {
   condition?: string;
   message?: string;
   at: string;
+  /** A compare metric's latest result (statistic, p-value or bound, effect, sample sizes). */
+  comparison?: ComparisonResult;
 }
 
 export interface HistoryEntry {

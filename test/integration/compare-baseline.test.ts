@@ -104,6 +104,9 @@ describe('compare metric against the <name>-baseline Deployment', function () {
     const r = await hh.rollout();
     expect(r.status?.phase).to.equal('Aborted');
     expect(r.status?.message).to.match(/canary worse than baseline/);
+    const last = r.status?.lastMeasurements?.find((x) => x.metric === 'errors-vs-baseline');
+    expect(last?.comparison?.test).to.equal('rate-msprt');
+    expect(last?.comparison?.decision).to.equal('fail');
     const m = await metricResult(hh);
     expect(m?.phase).to.equal('Failed');
     expect(m?.comparison?.state.looks).to.equal(3);

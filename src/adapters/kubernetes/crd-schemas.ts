@@ -292,6 +292,22 @@ const measurement = obj(
   ['phase', 'startedAt', 'finishedAt'],
 );
 
+const comparisonResult = obj(
+  'The latest comparison of canary against baseline.',
+  {
+    test: oneOf('The test.', COMPARISON_TESTS),
+    statistic: { type: 'number', description: 'U, or the log mixture likelihood ratio.' },
+    pValue: { type: 'number', description: 'p-value; always-valid for sequential tests.' },
+    bound: { type: 'number', description: 'Sequential: log(1/alpha), the level to fail.' },
+    effect: { type: 'number', description: 'Estimated effect, in effectKind units.' },
+    effectKind: oneOf('Unit of effect.', EFFECT_KINDS),
+    nCanary: { type: 'number', description: 'Canary sample size (requests or looks).' },
+    nBaseline: { type: 'number', description: 'Baseline sample size.' },
+    decision: oneOf('fail, pass, or continue (look again).', DECISIONS),
+  },
+  ['test', 'statistic', 'pValue', 'effect', 'effectKind', 'nCanary', 'nBaseline', 'decision'],
+);
+
 const metricResult = obj(
   'Progress and outcome of one metric.',
   {
@@ -315,30 +331,7 @@ const metricResult = obj(
           description: 'Test state (plain JSON): looks, and sums or samples so far.',
           'x-kubernetes-preserve-unknown-fields': true,
         },
-        result: obj(
-          'The latest comparison.',
-          {
-            test: oneOf('The test.', COMPARISON_TESTS),
-            statistic: { type: 'number', description: 'U, or the log mixture likelihood ratio.' },
-            pValue: { type: 'number', description: 'p-value; always-valid for sequential tests.' },
-            bound: { type: 'number', description: 'Sequential: log(1/alpha), the level to fail.' },
-            effect: { type: 'number', description: 'Estimated effect, in effectKind units.' },
-            effectKind: oneOf('Unit of effect.', EFFECT_KINDS),
-            nCanary: { type: 'number', description: 'Canary sample size (requests or looks).' },
-            nBaseline: { type: 'number', description: 'Baseline sample size.' },
-            decision: oneOf('fail, pass, or continue (look again).', DECISIONS),
-          },
-          [
-            'test',
-            'statistic',
-            'pValue',
-            'effect',
-            'effectKind',
-            'nCanary',
-            'nBaseline',
-            'decision',
-          ],
-        ),
+        result: comparisonResult,
       },
       ['state'],
     ),
@@ -608,6 +601,7 @@ const rolloutStatus = obj('Observed state, written by the controller.', {
         condition: str('The condition the value was judged against.'),
         message: str('Why.'),
         at: time('When.'),
+        comparison: comparisonResult,
       },
       ['metric', 'phase', 'at'],
     ),
