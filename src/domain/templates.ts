@@ -123,11 +123,16 @@ function resolveMetricSpec(
     };
   }
   if (m.compare) out.compare = substituteCompare(m.compare, values, where, field);
+  if (m.burnRate?.slo !== undefined)
+    out.burnRate = {
+      ...m.burnRate,
+      slo: substitute(m.burnRate.slo, values, where('burnRate.slo'), field),
+    };
   if (m.burnRate?.sli) {
     const keep = ['window'];
     const sli = m.burnRate.sli;
     out.burnRate = {
-      ...m.burnRate,
+      ...(out.burnRate ?? m.burnRate),
       sli: {
         goodQuery: substitute(sli.goodQuery, values, where('burnRate.sli.goodQuery'), field, keep),
         totalQuery: substitute(
