@@ -43,7 +43,7 @@ describe('manifests/crds', () => {
     }
   });
 
-  it('define the four kinds with short names, the sluice category and one served storage version', async () => {
+  it('define the five kinds with short names, the sluice category and one served storage version', async () => {
     const byKind: Record<string, string> = {};
     for (const input of CRD_INPUTS) {
       const crd = await committedCrd(input.file);
@@ -58,6 +58,7 @@ describe('manifests/crds', () => {
       AnalysisTemplate: 'at',
       ClusterAnalysisTemplate: 'cat',
       AnalysisRun: 'ar',
+      ServiceLevelObjective: 'slo',
     });
   });
 

@@ -80,12 +80,13 @@ describe('manifests/', () => {
     }
   });
 
-  it('installs the namespace, RBAC, controller and the four CRDs', () => {
+  it('installs the namespace, RBAC, controller and the five CRDs', () => {
     const kinds = docs.map(kindOf).sort();
     expect(kinds).to.deep.equal(
       [
         'ClusterRole',
         'ClusterRoleBinding',
+        'CustomResourceDefinition',
         'CustomResourceDefinition',
         'CustomResourceDefinition',
         'CustomResourceDefinition',
@@ -141,6 +142,9 @@ describe('manifests/', () => {
       'sluice.dev/rollouts/status': ['get', 'update', 'patch'],
       'sluice.dev/analysisruns': [...read, 'create', 'update', 'patch', 'delete'],
       'sluice.dev/analysisruns/status': [...read, 'create', 'update', 'patch', 'delete'],
+      // The SLO evaluator reads SLOs and writes their budget and burn rates to status.
+      'sluice.dev/servicelevelobjectives': read,
+      'sluice.dev/servicelevelobjectives/status': ['get', 'update', 'patch'],
       'apps/deployments': [...read, 'create', 'update', 'patch'],
       'core/services': [...read, 'create', 'update', 'patch'],
       'networking.istio.io/virtualservices': [...read, 'update', 'patch'],
