@@ -6,6 +6,7 @@ import type { Informer } from '../../src/adapters/kubernetes/informer.js';
 import { createSloInformer, sloAccess } from '../../src/adapters/kubernetes/parse-slo.js';
 import type { StatusAccess } from '../../src/adapters/kubernetes/resources.js';
 import { createPrometheusProvider } from '../../src/adapters/prometheus/provider.js';
+import { startRuntime } from '../../src/controller/runtime.js';
 import { SloEvaluator } from '../../src/controller/slo-evaluator.js';
 import {
   computeSloStatus,
@@ -70,11 +71,15 @@ describe('SloEvaluator on real Prometheus and the sandbox API server', function 
   let access: StatusAccess<ServiceLevelObjective>;
   let evaluator: SloEvaluator;
   let registry: Registry;
+  let kubeConfig: ReturnType<typeof kubeConfigFor>;
+  let promUrl = '';
 
   before(async () => {
     prom = await startBackfilledPrometheus(samples);
     server = await startApiServer({ port: 0 });
     const kc = kubeConfigFor(server.url);
+    kubeConfig = kc;
+    promUrl = prom.url;
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
     const clients = createKubeClients(kc);
     access = sloAccess(clients);
@@ -174,5 +179,31 @@ describe('SloEvaluator on real Prometheus and the sandbox API server', function 
     await waitFor('the cache to drop the SLO', () => !slos?.get(NS, 'shop-availability'));
     await evaluator.evaluateAll();
     expect(await registry.metrics()).to.not.contain('slo="shop-availability"');
+  });
+
+  it('runs in the controller runtime when asked, and puts the gauges on its /metrics', async () => {
+    const runtime = await startRuntime({
+      kubeConfig,
+      logger: createLogger({ silent: true }),
+      prometheusUrl: promUrl,
+      namespace: NS,
+      slo: { intervalMs: 200, queryTimeoutMs: 5000 },
+    });
+    try {
+      await access.create(sloObject('via-runtime'));
+      const deadline = Date.now() + 20_000;
+      let remaining: number | undefined;
+      while (remaining === undefined && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        remaining = (await access.get({ namespace: NS, name: 'via-runtime' })).status
+          ?.errorBudgetRemaining;
+      }
+      expect(remaining).to.be.within(0.3, 0.8);
+      expect(await runtime.controller.metrics.registry.metrics()).to.contain(
+        'sluice_slo_error_budget_remaining_ratio{namespace="shop",slo="via-runtime",service="shop"}',
+      );
+    } finally {
+      await runtime.stop();
+    }
   });
 });
