@@ -53,7 +53,7 @@ export function validateCompare(spec: CompareSpec, field: string): void {
       if (spec[side]?.[key] === undefined && spec.queries?.[key] === undefined)
         throw new InvalidSpecError(
           `${field}.queries.${key}`,
-          `metric ${spec.metric} needs a ${key} query (in queries, or in ${side})`,
+          `metric ${spec.metric} needs a "${key}" query, in queries or in ${side}`,
         );
     }
   }
