@@ -1,31 +1,11 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { runDemo } from '../support/demo-process.js';
 
 // `npm run demo -- --strategy blue-green --json`, run as a user would: sandbox, real Prometheus,
 // real app processes, real traffic. The healthy release must switch with no failed request.
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEMO = ['--import', 'tsx', resolve(ROOT, 'src/sandbox/demo/main.ts')];
-
 interface Summary {
   rollouts: Array<Record<string, unknown> & { outcome: string }>;
-}
-
-function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...DEMO, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
 }
 
 describe('blue-green demo (end to end)', function () {

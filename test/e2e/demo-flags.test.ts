@@ -1,37 +1,22 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FlagRolloutSummary } from '../../src/sandbox/demo/flags-demo.js';
+import {
+  runDemo,
+  startServingDemo,
+  type DemoRun,
+  type ServingDemo,
+} from '../support/demo-process.js';
 
 // `npm run demo -- --with-flags --json` as a user runs it: PostgreSQL, unleash-server, the
 // sandbox and the controller with a FlagPort; the flag's exposure, measured from the simulated
 // users' own unleash-client evaluations, tracks the canary weight and drops on rollback.
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEMO = ['--import', 'tsx', resolve(ROOT, 'src/sandbox/demo/main.ts')];
 /** 10,000 users hashed into 100 buckets: the measured share is within a point of the percent. */
 const SAMPLING = 1.5;
 
-function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...DEMO, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
-
 describe('demo --with-flags', function () {
   this.timeout(300_000);
-  let result: { code: number | null; stdout: string; stderr: string };
+  let result: DemoRun;
   let rollouts: FlagRolloutSummary[];
 
   before(async () => {
@@ -87,35 +72,25 @@ describe('demo --with-flags', function () {
   });
 });
 
+interface Info {
+  apiUrl: string;
+  adminToken: string;
+  viewerToken: string;
+  unleash?: { url: string; flag: string };
+}
+
 describe('demo --serve --with-flags', function () {
   this.timeout(120_000);
-  let child: ChildProcess | undefined;
-  let info: {
-    apiUrl: string;
-    adminToken: string;
-    viewerToken: string;
-    unleash?: { url: string; flag: string };
-  };
+  let demo: ServingDemo<Info> | undefined;
+  let info: Info;
 
   before(async () => {
-    child = spawn(process.execPath, [...DEMO, '--serve', '--with-flags', '--json'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const stdout = child.stdout;
-    if (!stdout) throw new Error('no stdout');
-    const first = await new Promise<string>((done, fail) => {
-      createInterface({ input: stdout }).once('line', done);
-      child?.once('exit', (code) => fail(new Error(`demo --serve exited with ${code} early`)));
-    });
-    info = JSON.parse(first) as typeof info;
+    demo = await startServingDemo<Info>(['--with-flags', '--json']);
+    info = demo.info;
   });
   after(async function () {
     this.timeout(30_000);
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child?.once('exit', r));
-    child.kill('SIGINT');
-    await exited;
+    await demo?.stop();
   });
 
   const call = (path: string, token: string, body?: unknown) =>

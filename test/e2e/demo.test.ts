@@ -1,13 +1,9 @@
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { runDemo } from '../support/demo-process.js';
 
 // The README's first command, run as a user would (in JSON mode), end to end: sandbox, real
 // Prometheus, real app processes, real traffic.
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEMO = ['--import', 'tsx', resolve(ROOT, 'src/sandbox/demo/main.ts')];
 
 interface Summary {
   rollouts: Array<{
@@ -20,25 +16,6 @@ interface Summary {
     rollbackSeconds: number | null;
     durationSeconds: number;
   }>;
-}
-
-function runDemo(
-  args: string[],
-  onStart?: (pid: number) => void,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...DEMO, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    if (child.pid !== undefined) onStart?.(child.pid);
-  });
 }
 
 function descendants(pid: number): number[] {

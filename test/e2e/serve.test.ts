@@ -1,14 +1,11 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { ROOT, startServingDemo, type ServingDemo } from '../support/demo-process.js';
 
 // `npm run demo -- --serve --json` as a pipeline would use it: read the first line, send a
 // signed GitHub webhook that starts a release, then `sluice wait` for the outcome.
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface Info {
   apiUrl: string;
@@ -42,35 +39,16 @@ function runCli(
 
 describe('demo --serve (end to end)', function () {
   this.timeout(180_000);
-  let child: ChildProcess | undefined;
+  let demo: ServingDemo<Info> | undefined;
   let info: Info;
 
   before(async () => {
-    child = spawn(
-      process.execPath,
-      ['--import', 'tsx', resolve(ROOT, 'src/sandbox/demo/main.ts'), '--serve', '--json'],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const stdout = child.stdout;
-    if (!stdout) throw new Error('no stdout');
-    const first = await new Promise<string>((done, fail) => {
-      const rl = createInterface({ input: stdout });
-      rl.once('line', done);
-      child?.once('exit', (code) =>
-        fail(new Error(`demo --serve exited with ${code} before it was ready`)),
-      );
-    });
-    info = JSON.parse(first) as Info;
+    demo = await startServingDemo<Info>(['--json']);
+    info = demo.info;
   });
 
   after(async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child?.once('exit', r));
-    child.kill('SIGINT');
-    await exited;
+    await demo?.stop();
   });
 
   it('prints one JSON line with the API, the tokens, the webhook secret and the rollout', () => {
