@@ -1,6 +1,6 @@
 import type { Rollout } from '../../domain/types.js';
 import { startLoad, type RunningLoad } from '../load.js';
-import { RELEASES, releasedLine, timestamped, type DemoOptions } from './demo.js';
+import { applyDemoApp, RELEASES, releasedLine, timestamped, type DemoOptions } from './demo.js';
 import { startStack, type Stack } from './stack.js';
 import {
   firstFailure,
@@ -37,11 +37,7 @@ export async function runBlueGreenDemo(o: DemoOptions): Promise<BlueGreenDemoRes
   const stack = await startStack({ logger: o.logger });
   const loads: RunningLoad[] = [];
   try {
-    await stack.applyObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    await stack.apply('analysis-templates');
-    await stack.apply('examples/demo/analysis.yaml');
-    await stack.apply('examples/deployment.yaml');
-    await stack.apply('examples/virtualservice.yaml');
+    await applyDemoApp(stack);
     await stack.apply('examples/demo/blue-green-rollout.yaml');
     print(`applied the blue-green Rollout ${NS}/${NAME}, its Deployment and VirtualService`);
     const load = startLoad({ url: stack.proxy.url, rps: 40, maxDurationMs: 10 * 60_000 });

@@ -1,6 +1,6 @@
 import type { Logger } from '../../logging.js';
 import { startLoad, type RunningLoad } from '../load.js';
-import { startStack } from './stack.js';
+import { startStack, type Stack } from './stack.js';
 import { progressPrinter } from './progress.js';
 import {
   NAME,
@@ -47,11 +47,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const stack = await startStack({ logger: o.logger });
   let load: RunningLoad | undefined;
   try {
-    await stack.applyObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    await stack.apply('analysis-templates');
-    await stack.apply('examples/demo/analysis.yaml');
-    await stack.apply('examples/deployment.yaml');
-    await stack.apply('examples/virtualservice.yaml');
+    await applyDemoApp(stack);
     await stack.apply('examples/demo/rollout.yaml');
     print(
       `applied the Rollout ${NS}/${NAME}, its Deployment, VirtualService and analysis templates`,
@@ -88,6 +84,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await load?.stop();
     await stack.stop();
   }
+}
+
+/** The demo namespace, the analysis templates, the app's Deployment and its VirtualService. */
+export async function applyDemoApp(stack: Stack): Promise<void> {
+  await stack.applyObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  await stack.apply('analysis-templates');
+  await stack.apply('examples/demo/analysis.yaml');
+  await stack.apply('examples/deployment.yaml');
+  await stack.apply('examples/virtualservice.yaml');
 }
 
 /** "released v3 (fails 20% of requests)": the line the canary and blue-green demos print. */

@@ -7,7 +7,7 @@ import { startRuntime, type Runtime } from '../../controller/runtime.js';
 import type { Rollout } from '../../domain/types.js';
 import type { Logger } from '../../logging.js';
 import { startLoad, type RunningLoad } from '../load.js';
-import { RELEASES, timestamped, type DemoOptions } from './demo.js';
+import { applyDemoApp, RELEASES, timestamped, type DemoOptions } from './demo.js';
 import { DEMO_FLAG, startDemoFlags, type DemoFlags } from './flags-unleash.js';
 import { progressPrinter } from './progress.js';
 import { REPO_ROOT, startStack, type Stack } from './stack.js';
@@ -67,7 +67,8 @@ export async function runFlagsDemo(o: DemoOptions): Promise<FlagsDemoResult> {
       const runtime = await startFlagsController(stack, flags, o.logger);
       let load: RunningLoad | undefined;
       try {
-        await applyDemo(stack);
+        await applyDemoApp(stack);
+        await applyRolloutWithFlag(stack);
         print(`applied the Rollout ${NS}/shop with spec.featureFlags: ${DEMO_FLAG} (followWeight)`);
         load = startLoad({ url: stack.proxy.url, rps: 40, maxDurationMs: 10 * 60_000 });
         await waitFor(() => rollout(stack)?.status?.phase === 'Healthy', 60_000, 'initializing');
@@ -123,15 +124,6 @@ export async function startFlagsController(
   });
   stack.runtime = runtime;
   return runtime;
-}
-
-async function applyDemo(stack: Stack): Promise<void> {
-  await stack.applyObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  await stack.apply('analysis-templates');
-  await stack.apply('examples/demo/analysis.yaml');
-  await stack.apply('examples/deployment.yaml');
-  await stack.apply('examples/virtualservice.yaml');
-  await applyRolloutWithFlag(stack);
 }
 
 /** examples/demo/rollout.yaml with spec.featureFlags linking the demo's flag. */

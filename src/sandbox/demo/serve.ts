@@ -6,6 +6,7 @@ import { hashToken } from '../../api/auth.js';
 import { startControlApi } from '../../controller/control-api.js';
 import type { Logger } from '../../logging.js';
 import { startLoad } from '../load.js';
+import { applyDemoApp } from './demo.js';
 import { applyRolloutWithFlag, startFlagsController } from './flags-demo.js';
 import { DEMO_FLAG, startDemoFlags, type DemoFlags } from './flags-unleash.js';
 import { startStack } from './stack.js';
@@ -65,11 +66,7 @@ export async function serveDemo(o: ServeOptions): Promise<void> {
   let api: Awaited<ReturnType<typeof startControlApi>> | undefined;
   const load = startLoad({ url: stack.proxy.url, rps: 20, maxDurationMs: 24 * 3600_000 });
   try {
-    await stack.applyObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
-    await stack.apply('analysis-templates');
-    await stack.apply('examples/demo/analysis.yaml');
-    await stack.apply('examples/deployment.yaml');
-    await stack.apply('examples/virtualservice.yaml');
+    await applyDemoApp(stack);
     if (flags) await applyRolloutWithFlag(stack);
     else await stack.apply('examples/demo/rollout.yaml');
     if (!stack.runtime) throw new Error('the controller is not running');
