@@ -124,8 +124,8 @@ export function resolveMetric(
     query: metric.provider?.prometheus.query ?? '',
     address: metric.provider?.prometheus.address,
     provider: metric.provider,
-    compare: metric.compare,
-    burnRate: metric.burnRate,
+    ...(metric.compare ? { compare: metric.compare } : {}),
+    ...(metric.burnRate ? { burnRate: metric.burnRate } : {}),
   };
 }
 
