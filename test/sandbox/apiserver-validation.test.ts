@@ -288,15 +288,15 @@ describe('sandbox API server: validation', () => {
     const crd = {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
-      metadata: { name: 'servicelevelobjectives.sluice.dev' },
+      metadata: { name: 'widgets.sluice.dev' },
       spec: {
         group: 'sluice.dev',
         scope: 'Namespaced',
         names: {
-          plural: 'servicelevelobjectives',
-          singular: 'servicelevelobjective',
-          kind: 'ServiceLevelObjective',
-          shortNames: ['slo'],
+          plural: 'widgets',
+          singular: 'widget',
+          kind: 'Widget',
+          shortNames: ['wd'],
         },
         versions: [
           {
@@ -328,24 +328,24 @@ describe('sandbox API server: validation', () => {
       },
     );
     expect(res.status).to.equal(201);
-    const slo = { group: 'sluice.dev', version: 'v1alpha1', plural: 'servicelevelobjectives' };
+    const widget = { group: 'sluice.dev', version: 'v1alpha1', plural: 'widgets' };
     await sb.custom.createNamespacedCustomObject({
-      ...slo,
+      ...widget,
       namespace: NS,
       body: {
         apiVersion: 'sluice.dev/v1alpha1',
-        kind: 'ServiceLevelObjective',
+        kind: 'Widget',
         metadata: { name: 'checkout' },
         spec: { objective: 99.9 },
       },
     });
     const err = await apiError(() =>
       sb.custom.createNamespacedCustomObject({
-        ...slo,
+        ...widget,
         namespace: NS,
         body: {
           apiVersion: 'sluice.dev/v1alpha1',
-          kind: 'ServiceLevelObjective',
+          kind: 'Widget',
           metadata: { name: 'bad' },
           spec: { objective: 101 },
         },
@@ -353,12 +353,12 @@ describe('sandbox API server: validation', () => {
     );
     expect(err.code).to.equal(422);
     const del = await fetch(
-      `${sb.server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/servicelevelobjectives.sluice.dev`,
+      `${sb.server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.sluice.dev`,
       { method: 'DELETE' },
     );
     expect(del.status).to.equal(200);
     const gone = await apiError(() =>
-      sb.custom.listNamespacedCustomObject({ ...slo, namespace: NS }),
+      sb.custom.listNamespacedCustomObject({ ...widget, namespace: NS }),
     );
     expect(gone.code).to.equal(404);
   });
