@@ -1,15 +1,20 @@
 import {
+  initLocationTest,
   initRateTest,
+  judgeLocationTest,
   judgeRateTest,
+  logRatio,
   mannWhitney,
+  updateLocationTest,
   updateRateTest,
+  type LocationTestState,
   type RateTestState,
 } from '../../../src/domain/stats/index.js';
 import type { Look, TrafficModel } from './generator.js';
 
 // The three ways of judging a canary that the benchmark compares. Each sees the same looks and
-// answers, after each one, whether to roll back now.
-// TODO(bench-location): the location mSPRT (stats/location-sequential.ts) is not benchmarked here.
+// answers, after each one, whether to roll back now. `--location` adds a fourth: Sluice's
+// compare metric with `metric: latency` (the location mSPRT on the p99s) instead of slow counts.
 
 export interface Decider {
   readonly name: string;
@@ -87,6 +92,32 @@ export const sluiceDecider: DeciderFactory = () => {
         baselineEvents: b.slow,
       });
       return judgeRateTest(errors).decision === 'fail' || judgeRateTest(slow).decision === 'fail';
+    },
+  };
+};
+
+/**
+ * Sluice with a latency compare metric (`metric: latency`): the rate mSPRT on errors and the
+ * location mSPRT on log(canary p99 / baseline p99), each at alpha 0.005.
+ */
+export const sluiceLocationDecider: DeciderFactory = () => {
+  let errors: RateTestState = initRateTest();
+  let latency: LocationTestState = initLocationTest();
+  return {
+    name: 'sluice-location',
+    observe(look) {
+      const { canary: c, baseline: b } = look;
+      errors = updateRateTest(errors, {
+        canaryTotal: c.requests,
+        canaryEvents: c.errors,
+        baselineTotal: b.requests,
+        baselineEvents: b.errors,
+      });
+      // NaN (an interval without requests) is no data: updateLocationTest ignores it.
+      latency = updateLocationTest(latency, logRatio(c.p99, b.p99));
+      return (
+        judgeRateTest(errors).decision === 'fail' || judgeLocationTest(latency).decision === 'fail'
+      );
     },
   };
 };

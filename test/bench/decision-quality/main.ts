@@ -1,10 +1,13 @@
+import { DECIDERS, sluiceLocationDecider } from './deciders.js';
 import { runBenchmark, type BenchmarkReport } from './harness.js';
 
-// npm run bench:decision -- [--json] [--seed N] [--trials N]
+// npm run bench:decision -- [--json] [--seed N] [--trials N] [--location]
 // Prints one JSON object with --json, a table otherwise.
 
 interface Args {
   json: boolean;
+  /** Adds the sluice-location decider (the latency compare metric). */
+  location: boolean;
   seed: number;
   trials: number;
 }
@@ -12,7 +15,7 @@ interface Args {
 export const DEFAULT_TRIALS = 10_000;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { json: false, seed: 1, trials: DEFAULT_TRIALS };
+  const args: Args = { json: false, location: false, seed: 1, trials: DEFAULT_TRIALS };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): number => {
@@ -21,9 +24,10 @@ function parseArgs(argv: readonly string[]): Args {
       return v;
     };
     if (arg === '--json') args.json = true;
+    else if (arg === '--location') args.location = true;
     else if (arg === '--seed') args.seed = value();
     else if (arg === '--trials') args.trials = Math.max(1, value());
-    else throw new Error(`unknown argument ${arg}; use --json, --seed N, --trials N`);
+    else throw new Error(`unknown argument ${arg}; use --json, --seed N, --trials N, --location`);
   }
   return args;
 }
@@ -51,7 +55,11 @@ function main(): void {
     return;
   }
   const started = Date.now();
-  const report = runBenchmark({ seed: args.seed, trials: args.trials });
+  const report = runBenchmark({
+    seed: args.seed,
+    trials: args.trials,
+    deciders: args.location ? [...DECIDERS, sluiceLocationDecider] : DECIDERS,
+  });
   process.stdout.write(
     args.json ? `${JSON.stringify(report)}\n` : `${table(report, Date.now() - started)}\n`,
   );
