@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { InvalidSpecError, SluiceError } from '../../domain/errors.js';
+import { InvalidSpecError } from '../../domain/errors.js';
 import { validateSlo, type ServiceLevelObjective } from '../../domain/slo/index.js';
 import { API_VERSION, GROUP, VERSION } from '../../domain/types.js';
 import type { KubeClients } from './client.js';
@@ -67,11 +67,6 @@ export function parseSlo(raw: unknown, source?: string): ServiceLevelObjective {
   return slo;
 }
 
-/** Checks the semantic rules of an SLO already parsed by shape; throws InvalidSpecError. */
-export function checkSlo(slo: ServiceLevelObjective): void {
-  validateSlo(slo.spec, 'spec');
-}
-
 /** "file.yaml: ServiceLevelObjective shop/availability: " before a field path, when known. */
 function prefix(raw: unknown, source: string | undefined): string {
   return source === undefined ? '' : `${source}: ${SLO_KIND} ${objectName(raw)}: `;
@@ -100,9 +95,4 @@ export function createSloInformer(
     ...options,
     parse: (raw) => parseSloShape(raw),
   });
-}
-
-/** True for the errors parseSlo throws (as opposed to a bug). */
-export function isSpecError(err: unknown): err is SluiceError {
-  return err instanceof SluiceError && err.code === 'InvalidSpec';
 }
