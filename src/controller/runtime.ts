@@ -95,6 +95,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const slos = o.slo
     ? createSloInformer(clients, { namespace: o.namespace, logger: o.logger })
     : undefined;
+  // A frozen rollout looks again as soon as its SLO's budget changes, not only every 30 s.
+  slos?.onChange((key) => {
+    if (!leading) return;
+    const [ns, name] = split(key);
+    for (const r of rollouts.list(ns))
+      if (r.spec.budgetPolicy?.slo === name && r.status?.phase === 'BudgetFrozen')
+        controller.enqueueRollout(ns, r.metadata.name);
+  });
   await Promise.all([rollouts.start(), deployments.start(), runs.start()]);
   // NOTE: not awaited: rollouts must not wait for SLOs (e.g. a cluster without their CRD).
   slos
