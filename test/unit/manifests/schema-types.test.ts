@@ -5,6 +5,7 @@ import {
   ANALYSIS_TEMPLATE_SCHEMA,
   OBJECT_META_SCHEMA,
   ROLLOUT_SCHEMA,
+  SLO_SCHEMA,
   type JsonSchema,
 } from '../../../src/adapters/kubernetes/crd-schemas.js';
 import { repoPath } from './helpers.js';
@@ -126,8 +127,8 @@ describe('CRD schemas and src/domain/types.ts', function () {
   let types: Map<string, ts.Type>;
 
   before(() => {
-    const file = repoPath('src/domain/types.ts');
-    const program = ts.createProgram([file], {
+    const files = [repoPath('src/domain/types.ts'), repoPath('src/domain/slo/types.ts')];
+    const program = ts.createProgram(files, {
       strict: true,
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -136,15 +137,15 @@ describe('CRD schemas and src/domain/types.ts', function () {
       types: [],
     });
     checker = program.getTypeChecker();
-    const source = program.getSourceFile(file);
-    if (!source) throw new Error('src/domain/types.ts not found');
-    const moduleSymbol = checker.getSymbolAtLocation(source);
-    if (!moduleSymbol) throw new Error('types.ts has no module symbol');
-    types = new Map(
-      checker
-        .getExportsOfModule(moduleSymbol)
-        .map((s) => [s.name, checker.getDeclaredTypeOfSymbol(s)] as const),
-    );
+    types = new Map();
+    for (const file of files) {
+      const source = program.getSourceFile(file);
+      if (!source) throw new Error(`${file} not found`);
+      const moduleSymbol = checker.getSymbolAtLocation(source);
+      if (!moduleSymbol) throw new Error(`${file} has no module symbol`);
+      for (const sym of checker.getExportsOfModule(moduleSymbol))
+        types.set(sym.name, checker.getDeclaredTypeOfSymbol(sym));
+    }
   });
 
   const cases: Array<[string, JsonSchema, string[]]> = [
@@ -152,6 +153,7 @@ describe('CRD schemas and src/domain/types.ts', function () {
     ['AnalysisTemplate', ANALYSIS_TEMPLATE_SCHEMA, ['apiVersion', 'kind']],
     ['AnalysisRun', ANALYSIS_RUN_SCHEMA, ['apiVersion', 'kind']],
     ['ObjectMeta', OBJECT_META_SCHEMA, []],
+    ['ServiceLevelObjective', SLO_SCHEMA, ['apiVersion', 'kind']],
   ];
   for (const [name, schema, loose] of cases) {
     it(`describe every field of ${name} with the same type, optionality and enum values`, () => {
@@ -159,7 +161,13 @@ describe('CRD schemas and src/domain/types.ts', function () {
       if (!type) throw new Error(`types.ts exports no ${name}`);
       const relaxed: JsonSchema = {
         ...schema,
-        required: [...(schema.required ?? []), ...loose],
+        // ...required or not as types.ts has them (a parsed SLO may omit them).
+        required: [
+          ...(schema.required ?? []),
+          ...loose.filter(
+            (k) => ((type.getProperty(k)?.flags ?? 0) & ts.SymbolFlags.Optional) === 0,
+          ),
+        ],
         properties: Object.fromEntries(
           Object.entries(schema.properties ?? {}).map(([k, v]) => [
             k,
