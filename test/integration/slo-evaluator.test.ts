@@ -63,8 +63,10 @@ async function waitFor(what: string, check: () => boolean, ms = 10_000): Promise
 
 describe('SloEvaluator on real Prometheus and the sandbox API server', function () {
   this.timeout(150_000);
-  const endS = Math.floor(Date.now() / 60_000) * 60 - 60;
-  const samples = generateMonth(endS);
+  // NOTE: set in before(), not when mocha loads the file: in a full run this suite starts
+  // minutes after loading, and a month that ended then has no samples in the last 5 m.
+  let endS = 0;
+  let samples: ReturnType<typeof generateMonth> = [];
   let prom: BackfilledPrometheus | undefined;
   let server: ApiServer | undefined;
   let slos: Informer<ServiceLevelObjective> | undefined;
@@ -75,6 +77,8 @@ describe('SloEvaluator on real Prometheus and the sandbox API server', function 
   let promUrl = '';
 
   before(async () => {
+    endS = Math.floor(Date.now() / 60_000) * 60 - 60;
+    samples = generateMonth(endS);
     prom = await startBackfilledPrometheus(samples);
     server = await startApiServer({ port: 0 });
     const kc = kubeConfigFor(server.url);
