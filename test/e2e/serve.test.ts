@@ -2,13 +2,18 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { readFile, readdir } from 'node:fs/promises';
+import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { ROOT, startServingDemo, type ServingDemo } from '../support/demo-process.js';
+import { kubeConfigFor } from '../support/kube.js';
 
 // `npm run demo -- --serve --json` as a pipeline would use it: read the first line, send a
 // signed GitHub webhook that starts a release, then `sluice wait` for the outcome.
 
 interface Info {
   apiUrl: string;
+  kubeApiUrl: string;
   operatorToken: string;
   viewerToken: string;
   webhookSecret: string;
@@ -105,5 +110,30 @@ describe('demo --serve (end to end)', function () {
       headers: { authorization: `Bearer ${info.viewerToken}` },
     });
     expect(JSON.stringify(await dep.json())).to.match(/revision|stable/i);
+  });
+
+  it('evaluates the shipped SLOs applied to the sandbox, and `sluice slo list` shows their budget', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(kubeConfigFor(info.kubeApiUrl));
+    const dir = resolve(ROOT, 'examples/slo');
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')))
+      for (const doc of parseAllDocuments(await readFile(resolve(dir, file), 'utf8')))
+        await objects.create(doc.toJS() as KubernetesObject);
+    const env = { SLUICE_URL: info.apiUrl, SLUICE_TOKEN: info.viewerToken };
+    let items: Array<{ name: string; status: { errorBudgetRemaining: number | null } }> = [];
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const r = await runCli(['-n', 'demo', '-o', 'json', 'slo', 'list'], env);
+      expect(r.code, r.out).to.equal(0);
+      items = JSON.parse(r.out) as typeof items;
+      if (items.length === 3 && items.every((i) => i.status.errorBudgetRemaining !== null)) break;
+      await new Promise((done) => setTimeout(done, 2000));
+    }
+    expect(items.map((i) => i.name).sort()).to.deep.equal([
+      'shop-availability',
+      'shop-error-rate',
+      'shop-latency-p99',
+    ]);
+    // The demo's load runs against a healthy version: budget left, and a number for each.
+    for (const i of items) expect(i.status.errorBudgetRemaining, i.name).to.be.within(-1e9, 1);
   });
 });

@@ -119,6 +119,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           logger: o.logger,
           prometheusUrl: prometheus.url,
           resyncMs: 5_000,
+          // SLOs applied to the sandbox (e.g. examples/slo/) get their budget every 10 s.
+          slo: { intervalMs: 10_000 },
         });
         cleanups.push(() => runtime.stop());
         stack.runtime = runtime;
