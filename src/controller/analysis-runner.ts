@@ -161,7 +161,11 @@ async function askAll(
   let noData: string | undefined;
   for (const [i, a] of answers.entries()) {
     const key = keys[i] ?? '';
-    if (a.kind === 'error') return { kind: 'error', message: `${key}: ${a.message}` };
+    if (a.kind === 'error')
+      return {
+        kind: 'error',
+        message: `${key}: ${a.message || (a.timeout ? 'timeout' : 'error')}`,
+      };
     const v = a.values[0];
     if (v === undefined || !Number.isFinite(v))
       noData ??= `${key} query returned ${v === undefined ? 'an empty result' : String(v)}`;
@@ -232,28 +236,26 @@ async function measureBurnRate(
         ? `ServiceLevelObjective "${spec.slo}" was not found in namespace ${ctx.namespace} when the run started`
         : 'burnRate has no sli and objective',
     });
-  const queries: Record<string, string> = {};
-  for (const w of windows) {
-    queries[`good[${w.window}]`] = w.good;
-    queries[`total[${w.window}]`] = w.total;
-  }
   const answers = await Promise.all(
-    Object.entries(queries).map(async ([k, q]) => [k, await ask(q)] as const),
+    windows.map(async (w) => {
+      const [good, total] = await Promise.all([ask(w.good), ask(w.total)]);
+      return { window: w.window, good, total };
+    }),
   );
   const counts = new Map<string, { good: number; total: number }>();
-  for (const w of windows) {
-    const good = answers.find(([k]) => k === `good[${w.window}]`)?.[1];
-    const total = answers.find(([k]) => k === `total[${w.window}]`)?.[1];
-    for (const [what, a] of [
-      ['good', good],
-      ['total', total],
-    ] as const)
-      if (a?.kind === 'error')
-        return done({ phase: 'Error', message: `${what} query for ${w.window}: ${a.message}` });
-    const g = good?.kind === 'values' ? good.values[0] : undefined;
-    const t = total?.kind === 'values' ? total.values[0] : undefined;
+  for (const { window, good, total } of answers) {
+    if (good.kind === 'error')
+      return done({ phase: 'Error', message: errorOf('good', window, good) });
+    if (total.kind === 'error')
+      return done({ phase: 'Error', message: errorOf('total', window, total) });
+    const g = good.values[0];
+    const t = total.values[0];
     if (g !== undefined && t !== undefined && Number.isFinite(g) && Number.isFinite(t))
-      counts.set(w.window, { good: g, total: t });
+      counts.set(window, { good: g, total: t });
   }
   return done(judgeBurnRate(spec, counts, metric.noData));
+}
+
+function errorOf(what: string, window: string, a: ProviderAnswer & { kind: 'error' }): string {
+  return `${what} query for ${window}: ${a.message || (a.timeout ? 'timeout' : 'error')}`;
 }

@@ -121,6 +121,22 @@ describe('burn-rate analysis step', function () {
     expect(spec?.sli?.goodQuery).to.equal(INLINE.sli.goodQuery);
   });
 
+  it('treats a failed query as an Error naming the window, never a pass', async () => {
+    const good = errorRatios({ '5m': 0, '1m': 0 });
+    prom = await startQueryStub((q) => (q.includes('shop_total[1m]') ? 'error' : good(q)));
+    h = await Harness.start({
+      steps: STEPS,
+      prometheusUrl: prom.url,
+      objects: [burnTemplate(INLINE)],
+    });
+    await h.settle();
+    await h.release('v2');
+    await h.settle();
+    const r = await h.rollout();
+    expect(r.status?.phase).to.equal('Aborted');
+    expect(r.status?.message).to.match(/total query for 1m: /);
+  });
+
   it('treats a missing ServiceLevelObjective as an error naming it, never a pass', async () => {
     const hh = await run({ slo: 'no-such-slo' }, { '5m': 0, '1m': 0 });
     const r = await hh.rollout();

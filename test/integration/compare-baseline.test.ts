@@ -164,6 +164,23 @@ describe('compare metric against the <name>-baseline Deployment', function () {
     expect(await baseline(hh)).to.equal(undefined);
   });
 
+  it('takes no look when a query fails: an Error measurement, the state unchanged', async () => {
+    const hh = await start(40, 4);
+    const healthy = traffic(40);
+    prom?.answer((q) => (q.includes('"shop-baseline"') ? 'error' : healthy(q)));
+    await hh.release('v2');
+    await hh.settle();
+    let m = await metricResult(hh);
+    expect(m?.measurements.map((x) => x.phase)).to.deep.equal(['Error']);
+    expect(m?.measurements[0]?.message).to.match(/^baseline\.(requests|errors): /);
+    expect(m?.comparison).to.equal(undefined);
+    prom?.answer(healthy);
+    await nextLook(hh);
+    m = await metricResult(hh);
+    expect(m?.comparison?.state.looks).to.equal(1);
+    expect(m?.consecutiveError).to.equal(0);
+  });
+
   it('keeps the sequential state across a controller restart: no look lost or repeated', async () => {
     const hh = await start(80, 10);
     await hh.release('v2');
