@@ -475,6 +475,8 @@ export interface RolloutStatus {
   flagsRestorePending?: boolean;
   /** The error budget as the budget policy last saw it, and an operator's override. */
   budget?: RolloutBudgetStatus;
+  /** `<name>-baseline` was created for this rollout and has not been removed yet. */
+  baselineActive?: boolean;
 }
 
 export interface RolloutBudgetStatus {

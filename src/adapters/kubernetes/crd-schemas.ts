@@ -658,6 +658,7 @@ const rolloutStatus = obj('Observed state, written by the controller.', {
     ),
   ),
   flagsRestorePending: bool('An abort still has to put the flags back; retried until done.'),
+  baselineActive: bool('<name>-baseline was created for this rollout and not removed yet.'),
   budget: obj(
     'The error budget as the budget policy last saw it, and an override.',
     {

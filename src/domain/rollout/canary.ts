@@ -31,8 +31,29 @@ function syncBaseline(d: DecisionBuilder): void {
   if (!d.rollout.spec.strategy.canary?.baseline?.enabled) return;
   const phase = d.status.phase;
   const inFlight = phase === 'Progressing' || phase === 'Paused';
-  if (inFlight && d.obs.target) d.act({ kind: 'ensureBaseline', replicas: d.obs.target.replicas });
-  else if (!inFlight) d.act({ kind: 'removeBaseline' });
+  if (inFlight && d.obs.target) {
+    d.act({ kind: 'ensureBaseline', replicas: d.obs.target.replicas });
+    d.status.baselineActive = true;
+  } else if (!inFlight) {
+    d.act({ kind: 'removeBaseline' });
+    delete d.status.baselineActive;
+  }
+}
+
+/**
+ * Every other way a baseline can outlive its rollout (the option turned off mid-rollout, an abort
+ * while the spec was invalid, a switch to blue-green): removed from whatever phase notices it.
+ */
+export function retireBaseline(d: DecisionBuilder): void {
+  if (!d.status.baselineActive) return;
+  // While the spec is invalid and the weights hold, the baseline holds too.
+  const phase = d.status.phase === 'Invalid' ? d.status.invalidFrom : d.status.phase;
+  const wanted =
+    d.rollout.spec.strategy.canary?.baseline?.enabled === true &&
+    (phase === 'Progressing' || phase === 'Paused');
+  if (wanted) return;
+  d.act({ kind: 'removeBaseline' });
+  delete d.status.baselineActive;
 }
 
 function progress(d: DecisionBuilder): void {

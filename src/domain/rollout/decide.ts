@@ -8,7 +8,7 @@ import {
   handleInvalid,
 } from './lifecycle.js';
 import { handleBlueGreen } from './blue-green.js';
-import { handlePaused, handleProgressing } from './canary.js';
+import { handlePaused, handleProgressing, retireBaseline } from './canary.js';
 import { handlePromoting } from './promote.js';
 import type { Decision, Observed } from './model.js';
 import { markFlagsForRestore } from './flags.js';
@@ -28,11 +28,11 @@ const IN_FLIGHT: ReadonlySet<RolloutPhase> = new Set(['Progressing', 'Paused', '
 export function decide(rollout: Rollout, obs: Observed): Decision {
   const d = new DecisionBuilder(rollout, obs);
   const phase = d.status.phase ?? 'Initializing';
-  if (phase !== 'Invalid' && !checkSpec(d)) return d.build();
+  if (phase !== 'Invalid' && !checkSpec(d)) return built(d);
   if (!routesReadable(d)) return d.build();
   if (d.rollout.spec.strategy.blueGreen && IN_FLIGHT.has(phase)) {
     handleBlueGreen(d);
-    return d.build();
+    return built(d);
   }
   switch (phase) {
     case 'Initializing':
@@ -64,6 +64,11 @@ export function decide(rollout: Rollout, obs: Observed): Decision {
       throw new Error(`unknown phase ${String(never)}`);
     }
   }
+  return built(d);
+}
+
+function built(d: DecisionBuilder) {
+  retireBaseline(d);
   return d.build();
 }
 
