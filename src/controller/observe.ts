@@ -243,9 +243,16 @@ async function checkSpec(
     const ref = blueGreen?.[key];
     if (ref) refs.push({ field: `spec.strategy.blueGreen.${key}`, ref });
   }
+  const baseline = canary?.baseline?.enabled === true;
   for (const { field, ref } of refs) {
     try {
-      await resolveAnalysis(resources, rollout, ref, field, templates);
+      const metrics = await resolveAnalysis(resources, rollout, ref, field, templates);
+      for (const m of metrics)
+        if (m.compare && !baseline && m.compare.baseline === undefined)
+          problems.push({
+            field,
+            message: `metric "${m.name}" compares the canary with ${rollout.metadata.name}-baseline, which runs only with spec.strategy.canary.baseline.enabled: true (or give compare.baseline queries of your own)`,
+          });
     } catch (err) {
       const f = err instanceof InvalidSpecError ? err.field : field;
       problems.push({ field: f, message: errorMessage(err).replace(`${f}: `, '') });

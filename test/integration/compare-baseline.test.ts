@@ -198,4 +198,20 @@ describe('compare metric against the <name>-baseline Deployment', function () {
     expect(m?.count).to.equal(3);
     expect(prom?.queries).to.have.length(12);
   });
+
+  it('reports a compare metric on a Rollout without a baseline as a spec problem naming the fix', async () => {
+    prom = await startQueryStub(traffic(40));
+    h = await Harness.start({
+      steps: STEPS,
+      prometheusUrl: prom.url,
+      objects: [compareTemplate(3)],
+    });
+    await h.settle();
+    const r = await h.rollout();
+    expect(r.status?.phase).to.equal('Invalid');
+    const cond = r.status?.conditions?.find((c) => c.type === 'SpecValid');
+    expect(cond?.message).to.contain('spec.strategy.canary.steps[1].analysis');
+    expect(cond?.message).to.contain('spec.strategy.canary.baseline.enabled: true');
+    expect(prom.queries).to.have.length(0);
+  });
 });
