@@ -32,6 +32,14 @@ export interface RolloutSummary {
     /** A compare metric's latest result: statistic, p-value or bound, effect, sample sizes. */
     comparison: ComparisonResult | null;
   }>;
+  /** spec.budgetPolicy and what it last saw; null without a policy. */
+  budget: {
+    slo: string;
+    freezeBelow: number;
+    remaining: number | null;
+    evaluatedAt: string | null;
+    override: { revision: string; reason: string; by: string | null; at: string } | null;
+  } | null;
   conditions: Condition[];
   history: HistoryEntry[];
   pendingCommands: Array<Omit<Command, 'by'>>;
@@ -70,6 +78,7 @@ export function summarizeRollout(r: Rollout): RolloutSummary {
       at: m.at,
       comparison: m.comparison ?? null,
     })),
+    budget: budgetOf(r),
     conditions: s.conditions ?? [],
     history: s.history ?? [],
     pendingCommands: readCommands(r.metadata.annotations)
@@ -78,6 +87,20 @@ export function summarizeRollout(r: Rollout): RolloutSummary {
     resourceVersion: r.metadata.resourceVersion ?? null,
     generation: r.metadata.generation ?? null,
     observedGeneration: s.observedGeneration ?? null,
+  };
+}
+
+function budgetOf(r: Rollout): RolloutSummary['budget'] {
+  const policy = r.spec.budgetPolicy;
+  if (!policy) return null;
+  const seen = r.status?.budget;
+  const o = seen?.override;
+  return {
+    slo: policy.slo,
+    freezeBelow: policy.freezeBelow ?? 0,
+    remaining: seen?.remaining ?? null,
+    evaluatedAt: seen?.evaluatedAt ?? null,
+    override: o ? { revision: o.revision, reason: o.reason, by: o.by ?? null, at: o.at } : null,
   };
 }
 

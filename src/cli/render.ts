@@ -70,6 +70,7 @@ export function rolloutDetail(r: RolloutSummary): string {
     `Weights:    stable ${r.weights?.stable ?? '-'} / canary ${r.weights?.canary ?? '-'}`,
     `Revisions:  stable ${r.revisions.stable ?? '-'} / canary ${r.revisions.canary ?? '-'}`,
   ];
+  if (r.budget) lines.push(`Budget:     ${budgetText(r.budget)}`);
   if (r.measurements.length > 0) {
     lines.push('Measurements:');
     for (const m of r.measurements) lines.push(`  ${measurementText(m)}`);
@@ -81,6 +82,15 @@ export function rolloutDetail(r: RolloutSummary): string {
     for (const c of r.conditions) lines.push(`  ${c.type}=${c.status} ${c.reason}: ${c.message}`);
   }
   return lines.join('\n') + '\n';
+}
+
+function budgetText(b: NonNullable<RolloutSummary['budget']>): string {
+  const pct = (x: number) => `${String(Math.round(x * 10_000) / 100)}%`;
+  const left = b.remaining === null ? 'unknown' : `${pct(b.remaining)} left`;
+  const override = b.override
+    ? `; overridden for ${b.override.revision}${b.override.by ? ` by ${b.override.by}` : ''}: ${b.override.reason}`
+    : '';
+  return `SLO ${b.slo}: ${left} (freeze at ${pct(b.freezeBelow)})${override}`;
 }
 
 function measurementText(m: RolloutSummary['measurements'][number]): string {
