@@ -1,3 +1,5 @@
+import { pruneAnalysisRuns } from './run-history.js';
+import type { Logger } from '../logging.js';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { SluiceError } from '../domain/errors.js';
 import { terminateRun } from '../domain/analysis.js';
@@ -34,6 +36,7 @@ export interface ExecuteDeps {
   slos?: SloSpecSource | undefined;
   /** Watch caches; the baseline Deployment is read from them when they have synced. */
   cache?: ControllerCache | undefined;
+  logger?: Logger | undefined;
 }
 
 export interface ExecuteContext {
@@ -193,6 +196,7 @@ async function startAnalysis(
   } catch (err) {
     if (!isConflict(err)) throw err;
   }
+  await pruneAnalysisRuns(deps, rollout);
 }
 
 function withDefaults(metric: MetricSpec, rollout: Rollout): MetricSpec {
