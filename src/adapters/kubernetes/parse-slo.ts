@@ -4,7 +4,12 @@ import { validateSlo, type ServiceLevelObjective } from '../../domain/slo/index.
 import { API_VERSION, GROUP, VERSION } from '../../domain/types.js';
 import type { KubeClients } from './client.js';
 import { OBJECT_META_SCHEMA, SLO_SCHEMA, type JsonSchema } from './crd-schemas.js';
-import { createSchemaValidator, explainSchemaError, pruneUnknownFields } from './parse.js';
+import {
+  createSchemaValidator,
+  explainSchemaError,
+  objectName,
+  pruneUnknownFields,
+} from './parse.js';
 import { createInformer, type Informer, type InformerOptions } from './informer.js';
 import { customResource, type StatusAccess } from './resources.js';
 import type { ResourceType } from './resource-types.js';
@@ -70,15 +75,6 @@ export function parseSlo(raw: unknown, source?: string): ServiceLevelObjective {
 /** "file.yaml: ServiceLevelObjective shop/availability: " before a field path, when known. */
 function prefix(raw: unknown, source: string | undefined): string {
   return source === undefined ? '' : `${source}: ${SLO_KIND} ${objectName(raw)}: `;
-}
-
-function objectName(raw: unknown): string {
-  if (typeof raw !== 'object' || raw === null) return '(not an object)';
-  const meta = (raw as { metadata?: unknown }).metadata;
-  if (typeof meta !== 'object' || meta === null) return '(unnamed)';
-  const { namespace, name } = meta as { namespace?: unknown; name?: unknown };
-  const n = typeof name === 'string' ? name : '(unnamed)';
-  return typeof namespace === 'string' ? `${namespace}/${n}` : n;
 }
 
 /** Typed access to ServiceLevelObjectives (schema-checked; see parseSloShape). */

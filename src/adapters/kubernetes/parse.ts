@@ -201,7 +201,8 @@ function fail(what: string, raw: unknown, problems: SpecProblem[]): never {
   });
 }
 
-function objectName(raw: unknown): string {
+/** "namespace/name" of an object that may not parse, for error messages. */
+export function objectName(raw: unknown): string {
   if (typeof raw !== 'object' || raw === null) return '(not an object)';
   const meta = (raw as { metadata?: unknown }).metadata;
   if (typeof meta !== 'object' || meta === null) return '(unnamed)';

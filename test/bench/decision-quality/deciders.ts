@@ -68,6 +68,19 @@ export const mannWhitneyDecider: DeciderFactory = () => {
   };
 };
 
+/** One look of the rate mSPRT on error counts (both Sluice deciders use it). */
+function updateErrors(
+  state: RateTestState,
+  look: Parameters<ReturnType<DeciderFactory>['observe']>[0],
+): RateTestState {
+  return updateRateTest(state, {
+    canaryTotal: look.canary.requests,
+    canaryEvents: look.canary.errors,
+    baselineTotal: look.baseline.requests,
+    baselineEvents: look.baseline.errors,
+  });
+}
+
 /**
  * Sluice: the rate mSPRT on errors and on slow requests (latency SLI events), each at
  * alpha 0.005, so that both together stay within 1% false rollbacks however many looks.
@@ -79,12 +92,7 @@ export const sluiceDecider: DeciderFactory = () => {
     name: 'sluice',
     observe(look) {
       const { canary: c, baseline: b } = look;
-      errors = updateRateTest(errors, {
-        canaryTotal: c.requests,
-        canaryEvents: c.errors,
-        baselineTotal: b.requests,
-        baselineEvents: b.errors,
-      });
+      errors = updateErrors(errors, look);
       slow = updateRateTest(slow, {
         canaryTotal: c.requests,
         canaryEvents: c.slow,
@@ -107,12 +115,7 @@ export const sluiceLocationDecider: DeciderFactory = () => {
     name: 'sluice-location',
     observe(look) {
       const { canary: c, baseline: b } = look;
-      errors = updateRateTest(errors, {
-        canaryTotal: c.requests,
-        canaryEvents: c.errors,
-        baselineTotal: b.requests,
-        baselineEvents: b.errors,
-      });
+      errors = updateErrors(errors, look);
       // NaN (an interval without requests) is no data: updateLocationTest ignores it.
       latency = updateLocationTest(latency, logRatio(c.p99, b.p99));
       return (
