@@ -477,6 +477,8 @@ export interface RolloutStatus {
   budget?: RolloutBudgetStatus;
   /** `<name>-baseline` was created for this rollout and has not been removed yet. */
   baselineActive?: boolean;
+  /** The candidate keeps running until then after traffic left it (promotion, abort). */
+  drainUntil?: string;
 }
 
 export interface RolloutBudgetStatus {

@@ -1,4 +1,5 @@
 import { COMPARISON_TESTS, DECISIONS, EFFECT_KINDS } from '../../domain/stats/result.js';
+import { MAX_SLI_QUERY_LENGTH, SLO_WINDOW_PATTERN } from '../../domain/slo/index.js';
 import {
   ANALYSIS_PHASES,
   COMPARE_METRICS,
@@ -33,6 +34,7 @@ export interface JsonSchema {
   minimum?: number;
   maximum?: number;
   minLength?: number;
+  maxLength?: number;
   minItems?: number;
   maxItems?: number;
   minProperties?: number;
@@ -659,6 +661,9 @@ const rolloutStatus = obj('Observed state, written by the controller.', {
   ),
   flagsRestorePending: bool('An abort still has to put the flags back; retried until done.'),
   baselineActive: bool('<name>-baseline was created for this rollout and not removed yet.'),
+  drainUntil: time(
+    'The candidate keeps running until then after traffic left it (promotion, abort), so requests the mesh still sends it are answered.',
+  ),
   budget: obj(
     'The error budget as the budget policy last saw it, and an override.',
     {
@@ -783,11 +788,14 @@ export const OBJECT_META_SCHEMA = obj(
 // ---------------------------------------------------------------------------------------------
 // ServiceLevelObjective (src/domain/slo/types.ts)
 
-/** Prometheus range units, as SLO windows use them: "28d", "4w", "1w3d12h", "30m". */
-export const SLO_WINDOW_PATTERN = '^([0-9]+(ms|s|m|h|d|w))+$';
+/** One whole number of m, h, d or w: "28d", "4w", "90m" (src/domain/slo/window.ts). */
+export { SLO_WINDOW_PATTERN };
 
 const sloQuery = (description: string): JsonSchema =>
-  str(`${description} PromQL with {{window}} where the range goes.`, { minLength: 1 });
+  str(`${description} PromQL with {{window}} where the range goes.`, {
+    minLength: 1,
+    maxLength: MAX_SLI_QUERY_LENGTH,
+  });
 
 const sloSpec = obj(
   'A service-level objective: an SLI as good and total events, an objective and a window.',
@@ -807,11 +815,15 @@ const sloSpec = obj(
     ),
     objective: {
       type: 'number',
-      description: 'Percent of events that must be good, strictly between 0 and 100 (e.g. 99.9).',
+      // NOTE: 0 and 100 pass the schema (its bounds are inclusive: the boolean
+      // exclusiveMinimum of Kubernetes is not draft-07's, which parse.ts's ajv speaks);
+      // validateSlo refuses them and the evaluator reports InvalidSpec.
+      description:
+        'Percent of events that must be good, strictly between 0 and 100 (e.g. 99.9); 0 and 100 are refused by the controller (InvalidSpec).',
       minimum: 0,
       maximum: 100,
     },
-    window: str('The compliance window in Prometheus units, e.g. "28d" or "4w". Default 28d.', {
+    window: str('One whole number of m, h, d or w, e.g. "28d" or "4w". Default 28d.', {
       pattern: SLO_WINDOW_PATTERN,
     }),
     description: str('For operators; copied into alert annotations.'),

@@ -128,7 +128,7 @@ export function switchBack(
       warning: true,
     });
   d.clearCondition(PROMOTION_ALLOWED);
-  abortRollout(d, reason, message);
+  abortRollout(d, reason, message, { drain: true });
   return true;
 }
 

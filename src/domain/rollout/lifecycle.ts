@@ -37,7 +37,32 @@ export function handleHealthy(d: DecisionBuilder): void {
     if (budgetAllowsStart(d, 'Healthy')) startRollout(d);
     return;
   }
-  if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
+  scaleDownAfterDrain(d);
+}
+
+/**
+ * How long the candidate keeps running after the route write that took its traffic away. A
+ * mesh applies new weights a little later (Envoy, or the sandbox proxy's refresh); scaling down
+ * in the same moment would fail the requests still on their way to it.
+ */
+export const DRAIN_MS = 10_000;
+
+/** Traffic has just left the candidate: it scales down once the mesh has caught up. */
+export function drainCandidate(d: DecisionBuilder): void {
+  d.status.drainUntil = new Date(d.obs.now + DRAIN_MS).toISOString();
+  d.requeue(DRAIN_MS);
+}
+
+/** Scales the candidate to 0, unless a drain is still running (then looks again when it ends). */
+export function scaleDownAfterDrain(d: DecisionBuilder): void {
+  const t = d.obs.target;
+  const until = d.status.drainUntil === undefined ? undefined : Date.parse(d.status.drainUntil);
+  if (t && t.replicas !== 0 && until !== undefined && d.obs.now < until) {
+    d.requeue(until - d.obs.now);
+    return;
+  }
+  delete d.status.drainUntil;
+  if (t && t.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
 }
 
 /** A new candidate revision: record the routes as they are, then start at step 0. */
@@ -69,6 +94,7 @@ export function startRollout(d: DecisionBuilder): void {
   s.weights = { stable: 100, canary: 0 };
   s.analysisRuns = {};
   s.lastMeasurements = [];
+  delete s.drainUntil;
   delete s.pausedAt;
   delete s.unavailableSince;
   delete s.fullPromotionRequested;
@@ -98,12 +124,17 @@ export function abortRollout(
   d: DecisionBuilder,
   reason: 'Aborted' | 'AnalysisFailed' | 'ProgressDeadlineExceeded' | 'GateTimeout',
   message: string,
+  opts: { drain?: boolean } = {},
 ): void {
   const s = d.status;
   if (s.originalRoutes) syncRoutes(d, s.originalRoutes, `abort: ${message}`);
   if (d.obs.routes.ok && d.obs.routes.headerRoute) d.act({ kind: 'removeHeaderRoute' });
   terminateRuns(d, `rollout aborted: ${message}`);
-  d.act({ kind: 'scaleCandidate', replicas: 0 });
+  // NOTE: a canary abort scales the candidate down in the same reconcile (scenario S14: the bad
+  // version goes at once, at the cost of the few requests the mesh still routes to it); a
+  // blue-green switch back drains, because the preview may have carried all the traffic.
+  if (opts.drain) drainCandidate(d);
+  else d.act({ kind: 'scaleCandidate', replicas: 0 });
   markFlagsForRestore(d);
   s.weights = { stable: 100, canary: 0 };
   delete s.headerRoute;
@@ -156,7 +187,7 @@ export function handleAborted(d: DecisionBuilder): void {
     return;
   }
   if (s.originalRoutes) restoreWeights(d, s.originalRoutes, 'aborted: keep the original weights');
-  if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
+  scaleDownAfterDrain(d);
   restoreFlags(d);
 }
 

@@ -1,5 +1,11 @@
 import type { DecisionBuilder } from './builder.js';
-import { abortRollout, ignoreCommand, startRollout, terminateRuns } from './lifecycle.js';
+import {
+  abortRollout,
+  drainCandidate,
+  ignoreCommand,
+  startRollout,
+  terminateRuns,
+} from './lifecycle.js';
 import { hostsOf, planRoutes, syncRoutes } from './routes.js';
 import { finalFlags } from './flags.js';
 
@@ -64,7 +70,7 @@ export function finishPromotion(d: DecisionBuilder): void {
   }
   terminateRuns(d, 'rollout promoted');
   finalFlags(d);
-  d.act({ kind: 'scaleCandidate', replicas: 0 });
+  drainCandidate(d);
   s.stableRevision = s.canaryRevision;
   s.weights = { stable: 100, canary: 0 };
   delete s.promotionCommitted;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { BlueGreenStrategy } from '../../../src/domain/types.js';
+import { DRAIN_MS } from '../../../src/domain/rollout/lifecycle.js';
 import { World } from '../../support/world.js';
 
 const PRE = { templates: [{ templateName: 'pre' }] };
@@ -68,6 +69,9 @@ describe('blue-green state machine', () => {
     ]);
     expect(w.phase).to.equal('Healthy');
     expect(w.rollout.status?.stableRevision).to.equal('rev2');
+    expect(w.target.replicas, 'still running while the mesh drains').to.be.above(0);
+    w.advance(DRAIN_MS);
+    w.settle();
     expect(w.target.replicas).to.equal(0);
     expect(reasons(w)).to.include.members(['PreviewReady', 'TrafficSwitched', 'Promoted']);
   });
@@ -205,6 +209,9 @@ describe('blue-green state machine', () => {
     expect(w.primary?.revision).to.equal('rev1');
     expect(reasons(w)).to.include('SwitchedBack');
     expect(w.rollout.status?.message).to.match(/post-promotion.*error rate 20%/);
+    w.settle();
+    expect(w.target.replicas, 'still running while the mesh drains').to.be.above(0);
+    w.advance(DRAIN_MS);
     w.settle();
     expect(w.target.replicas).to.equal(0);
   });
@@ -349,6 +356,9 @@ describe('blue-green state machine', () => {
         expect(w.routes).to.deep.equal(original);
         expect(w.headerRoute).to.equal(false);
         expect(w.primary?.revision).to.equal('rev1');
+        w.settle();
+        expect(w.target.replicas, 'still running while the mesh drains').to.be.above(0);
+        w.advance(DRAIN_MS);
         w.settle();
         expect(w.target.replicas).to.equal(0);
         expect([...w.runs.values()].every((r) => r.phase !== 'Running')).to.equal(true);

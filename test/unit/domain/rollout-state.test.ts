@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DRAIN_MS } from '../../../src/domain/rollout/lifecycle.js';
 import { World } from '../../support/world.js';
 
 function initialized(w: World): World {
@@ -30,6 +31,9 @@ describe('rollout state machine', () => {
     expect(w.phase).to.equal('Healthy');
     expect(w.primary?.revision).to.equal('rev2');
     expect(w.rollout.status?.stableRevision).to.equal('rev2');
+    expect(w.target.replicas, 'still running while the mesh drains').to.be.above(0);
+    w.advance(DRAIN_MS);
+    w.settle();
     expect(w.target.replicas).to.equal(0);
   });
 
