@@ -41,7 +41,10 @@ export function addSloCommands(program: Command, deps: SloCommandDeps): void {
     .command('get <slo>')
     .description('Show one SLO: objective, budget left, burn rate per window, firing alerts')
     .action(async (name: string) => {
-      const view = await (await deps.client()).slos<SloView>(ns(), name);
+      const client = await deps.client();
+      const view = await client.slos<SloView>(ns(), name).catch((err: unknown) => {
+        throw notFoundHint(err, ns(), name);
+      });
       deps.print(view, () => sloDetail(view));
     });
 
@@ -63,6 +66,19 @@ export function addSloCommands(program: Command, deps: SloCommandDeps): void {
         throw new CliError(errorMessage(err));
       }
     });
+}
+
+/**
+ * The client's generic 404 text names flags of other commands (--project/--environment) and
+ * the API's own route; for an SLO, say what the CLI user can check. Other errors pass as they are.
+ */
+function notFoundHint(err: unknown, namespace: string, name: string): unknown {
+  // NOTE: the client says "not found: ..." for a 404 and nothing else (client.ts explain()).
+  if (!(err instanceof CliError) || !err.message.startsWith('not found:')) return err;
+  return new CliError(
+    `ServiceLevelObjective ${namespace}/${name} not found. Check the name and the namespace (-n ${namespace}); \`sluice -n ${namespace} slo list\` lists the SLOs there`,
+    err.exitCode,
+  );
 }
 
 /** Every ServiceLevelObjective document of the files, validated; errors name file and field. */

@@ -9,7 +9,8 @@ import { startRuntime } from './runtime.js';
 import { flagPortFor } from './flags.js';
 import { loadControlApiConfig, startControlApi } from './control-api.js';
 import { UnleashAdmin } from '../adapters/unleash/admin.js';
-import { parseDuration } from '../domain/duration.js';
+import { errorMessage } from '../domain/errors.js';
+import { parseSloInterval } from './slo-evaluator.js';
 
 interface MainOptions {
   kubeconfig?: string;
@@ -26,7 +27,15 @@ interface MainOptions {
   unleashProject: string;
   unleashEnvironment: string;
   slo: boolean;
-  sloInterval: string;
+  sloInterval: number;
+}
+
+function sloInterval(value: string): number {
+  try {
+    return parseSloInterval(value);
+  } catch (err) {
+    throw new InvalidArgumentError(errorMessage(err));
+  }
 }
 
 function positiveInt(value: string): number {
@@ -57,8 +66,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--no-slo', 'do not watch or evaluate ServiceLevelObjectives')
     .option(
       '--slo-interval <duration>',
-      'how often SLO budgets and burn rates are evaluated',
-      '60s',
+      'how often SLO budgets and burn rates are evaluated (at most 10m)',
+      sloInterval,
+      60_000,
     )
     .parse(argv);
   const o = program.opts<MainOptions>();
@@ -85,7 +95,7 @@ export async function main(argv: string[]): Promise<void> {
     leaderElection: o.leaderElect
       ? { namespace: o.leaseNamespace, name: 'sluice-controller', identity: o.identity }
       : undefined,
-    ...(o.slo ? { slo: { intervalMs: parseDuration(o.sloInterval, '--slo-interval') } } : {}),
+    ...(o.slo ? { slo: { intervalMs: o.sloInterval } } : {}),
   });
   const api = o.apiConfig
     ? await startControlApi(await loadControlApiConfig(o.apiConfig), {

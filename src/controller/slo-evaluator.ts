@@ -1,12 +1,14 @@
 import type { Registry } from 'prom-client';
 import type { Informer } from '../adapters/kubernetes/informer.js';
 import type { StatusAccess } from '../adapters/kubernetes/resources.js';
+import { parseDuration } from '../domain/duration.js';
 import { InvalidSpecError, SluiceError, errorMessage } from '../domain/errors.js';
 import type { MetricProvider } from '../domain/provider.js';
 import {
   DEFAULT_SLO_WINDOW,
   computeSloStatus,
   formatPromDuration,
+  invalidSliMessage,
   nextSloStatus,
   parseSloWindow,
   renderWindow,
@@ -38,7 +40,11 @@ export interface SloEvaluatorOptions {
   intervalMs?: number | undefined;
   /** Per query. Default 10 s. */
   queryTimeoutMs?: number | undefined;
-  /** A status whose numbers hold still is still rewritten this often. Default 5 intervals. */
+  /**
+   * A status whose numbers hold still is still rewritten this often. Default: 5 intervals, but
+   * at most SLO_REFRESH_MAX_MS, so the budget freeze (which calls a status older than 15 min
+   * unknown) never sees a live SLO go stale.
+   */
   refreshMs?: number | undefined;
   /** Evaluates only while this says so (leader election). Default: always. */
   isLeader?: (() => boolean) | undefined;
@@ -49,6 +55,31 @@ export interface SloEvaluationResult {
   key: string;
   outcome: SloEvaluationOutcome['kind'] | 'skipped';
   written: boolean;
+}
+
+/** evaluatedAt is refreshed at least this often, whatever the interval. */
+export const SLO_REFRESH_MAX_MS = 5 * 60_000;
+/**
+ * The longest --slo-interval: the budget freeze treats an evaluation older than 15 min as
+ * unknown, so a pass must land well inside that (one interval late plus a slow pass).
+ */
+export const SLO_INTERVAL_MAX_MS = 10 * 60_000;
+
+/** The refresh period for an interval: min(5 × interval, 5 min). */
+export function sloRefreshMs(intervalMs: number): number {
+  return Math.min(5 * intervalMs, SLO_REFRESH_MAX_MS);
+}
+
+/** Parses --slo-interval: a positive duration of at most 10 min. Throws InvalidSpecError. */
+export function parseSloInterval(text: string, field = '--slo-interval'): number {
+  const ms = parseDuration(text, field);
+  if (!(ms > 0)) throw new InvalidSpecError(field, `"${text}" must be a positive duration`);
+  if (ms > SLO_INTERVAL_MAX_MS)
+    throw new InvalidSpecError(
+      field,
+      `"${text}" is longer than 10m: the budget freeze treats an SLO evaluated more than 15 min ago as unknown, so a longer interval would let frozen rollouts start`,
+    );
+  return ms;
 }
 
 interface Series {
@@ -127,7 +158,9 @@ export class SloEvaluator {
     const outcome = await this.measure(slo, signal);
     if (signal?.aborted) return { key, outcome: 'skipped', written: false };
     if (outcome.kind === 'evaluated') this.export(slo, outcome);
-    else
+    // A broken SLI's last numbers were wrong too: take its series off /metrics.
+    if (outcome.kind === 'failed' && outcome.reason === 'InvalidSli') this.forget(key);
+    if (outcome.kind === 'failed')
       log.warn('SLO not evaluated', {
         [LOG_FIELDS.reason]: outcome.reason,
         error: outcome.message,
@@ -160,6 +193,12 @@ export class SloEvaluator {
         if (r.status === 'rejected') throw r.reason;
         return r.value;
       });
+      // Checked in window order too: the first window where good exceeds total is named.
+      for (const [i, w] of windows.entries()) {
+        const c = counts[i];
+        const message = c === undefined ? undefined : invalidSliMessage(c, w);
+        if (message !== undefined) return { kind: 'failed', reason: 'InvalidSli', message };
+      }
       const burnWindows: Record<string, EventCounts | undefined> = {};
       windows.forEach((w, i) => {
         if (w !== windowText) burnWindows[w] = counts[i];
@@ -251,7 +290,7 @@ export class SloEvaluator {
 
   private stale(slo: ServiceLevelObjective, now: Date): boolean {
     const at = Date.parse(slo.status?.evaluatedAt ?? '');
-    const refresh = this.o.refreshMs ?? 5 * this.intervalMs;
+    const refresh = this.o.refreshMs ?? sloRefreshMs(this.intervalMs);
     return !Number.isFinite(at) || now.getTime() - at >= refresh;
   }
 

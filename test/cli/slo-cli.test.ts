@@ -85,6 +85,8 @@ describe('sluice slo', function () {
     const r = await cli(['-n', SLO_NS, 'slo', 'get', 'nope']);
     expect(r.code).to.not.equal(0);
     expect(r.err).to.contain(`ServiceLevelObjective ${SLO_NS}/nope not found`);
+    expect(r.err).to.contain(`sluice -n ${SLO_NS} slo list`);
+    expect(r.err).to.not.contain('--project');
   });
 
   it('prints rules promtool accepts, for the SLOs the API lists and for the example files', async () => {

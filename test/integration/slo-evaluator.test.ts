@@ -94,6 +94,13 @@ describe('SloEvaluator on real Prometheus and the sandbox API server', function 
     );
     const byCode = 'sum by (code) (rate(http_requests_total[{{window}}]))';
     await access.create(sloObject('many-series', { goodQuery: byCode, totalQuery: byCode }));
+    // Good above total: twice (a latency query without le=), and by a hair (rate() noise).
+    const total = exampleSlo().spec.sli.totalQuery;
+    await access.create(sloObject('double-good', { goodQuery: `2 * ${total}` }));
+    await access.create(sloObject('hair-good', { goodQuery: `1.0005 * ${total}` }));
+    // An SLI whose answer never moves: 1 of 1 good in every window, whatever the time.
+    const one = 'absent_over_time(sluice_no_such_series[{{window}}])';
+    await access.create(sloObject('steady', { goodQuery: one, totalQuery: one }));
     slos = createSloInformer(clients, { namespace: NS });
     await slos.start();
     registry = new Registry();
@@ -176,6 +183,52 @@ describe('SloEvaluator on real Prometheus and the sandbox API server', function 
     expect(results.find((r) => r.key === `${NS}/bad-syntax`)?.written).to.equal(false);
     const after = await access.get({ namespace: NS, name: 'bad-syntax' });
     expect(after.metadata.resourceVersion).to.equal(before.metadata.resourceVersion);
+  });
+
+  it('calls an SLI whose good events exceed its total broken: InvalidSli, no budget, no gauge', async () => {
+    const result = await evaluator.evaluate(
+      await access.get({ namespace: NS, name: 'double-good' }),
+    );
+    expect(result.outcome).to.equal('failed');
+    const slo = await access.get({ namespace: NS, name: 'double-good' });
+    const condition = slo.status?.conditions?.[0];
+    expect(condition).to.include({ type: 'Evaluated', status: 'False', reason: 'InvalidSli' });
+    expect(condition?.message).to.contain('good events exceed total events over 28d');
+    expect(condition?.message).to.contain('good/total = 2');
+    expect(condition?.message).to.contain('check goodQuery/totalQuery');
+    expect(slo.status).to.not.have.property('errorBudgetRemaining');
+    expect(slo.status).to.not.have.property('burnRates');
+    expect(await registry.metrics()).to.not.contain('slo="double-good"');
+  });
+
+  it('lets good exceed total by a hair (rate() extrapolation) and counts it as no errors', async () => {
+    await evaluator.evaluate(await access.get({ namespace: NS, name: 'hair-good' }));
+    const slo = await access.get({ namespace: NS, name: 'hair-good' });
+    expect(slo.status?.conditions?.[0]).to.include({ status: 'True', reason: 'Evaluated' });
+    expect(slo.status?.errorBudgetRemaining).to.equal(1);
+  });
+
+  it('refreshes evaluatedAt every 5 minutes even with a 5-minute interval (the freeze calls 15 min stale)', async () => {
+    const get = () => access.get({ namespace: NS, name: 'steady' });
+    await evaluator.evaluate(await get());
+    const at = Date.parse((await get()).status?.evaluatedAt ?? '');
+    expect(at).to.be.above(0);
+    let clock = at;
+    const slow = new SloEvaluator({
+      slos: slos as Informer<ServiceLevelObjective>, // set in before()
+      access,
+      provider: createPrometheusProvider({ defaultAddress: promUrl }),
+      registry: new Registry(),
+      logger: createLogger({ silent: true }),
+      queryTimeoutMs: 5000,
+      intervalMs: 5 * 60_000,
+      now: () => new Date(clock),
+    });
+    clock = at + 5 * 60_000 - 1000;
+    expect((await slow.evaluate(await get())).written, 'a second before 5 min').to.equal(false);
+    clock = at + 5 * 60_000;
+    expect((await slow.evaluate(await get())).written, 'at 5 min').to.equal(true);
+    expect((await get()).status?.evaluatedAt).to.equal(new Date(clock).toISOString());
   });
 
   it('removes the series of a deleted SLO', async () => {

@@ -23,8 +23,36 @@ export function allowedErrorRatio(objectivePercent: number): number {
 export function errorRatio(counts: EventCounts): number | undefined {
   if (!(counts.total > 0) || !Number.isFinite(counts.good)) return undefined;
   // Counter resets and rate() extrapolation can make good exceed total by a hair: clamp.
+  // (More than a hair is a broken SLI: invalidSliMessage, checked by the evaluator.)
   // (total - good) / total, not 1 - good/total: exact for the integer counts of a fixture.
   return Math.min(1, Math.max(0, (counts.total - counts.good) / counts.total));
+}
+
+/**
+ * How far good may exceed total, relative to total, before the SLI is called broken: rate()
+ * extrapolates good and total separately, so a correct SLI can overshoot by a hair.
+ */
+export const GOOD_EXCESS_TOLERANCE = 0.001;
+
+/**
+ * Why these counts cannot come from a correct SLI, or undefined when they can: good above total
+ * by more than GOOD_EXCESS_TOLERANCE (e.g. a latency goodQuery without le= sums every bucket).
+ * errorRatio would clamp that to a perfect 0, a budget that never moves.
+ */
+export function invalidSliMessage(counts: EventCounts, window: string): string | undefined {
+  if (!(counts.total > 0) || !Number.isFinite(counts.good)) return undefined;
+  if (counts.good <= counts.total * (1 + GOOD_EXCESS_TOLERANCE)) return undefined;
+  const ratio = significant(counts.good / counts.total);
+  const amounts =
+    counts.total === 1
+      ? `good/total = ${ratio}`
+      : `${significant(counts.good)} > ${significant(counts.total)}, good/total = ${ratio}`;
+  return `good events exceed total events over ${window} (${amounts}): check goodQuery/totalQuery (a latency goodQuery needs one le= bucket; both must count the same requests)`;
+}
+
+/** A number for a message: four significant digits, no trailing zeros ("0.0001", "2"). */
+export function significant(n: number): string {
+  return Number(n.toPrecision(4)).toString();
 }
 
 /** How many times faster than "exactly on budget" errors arrive. */

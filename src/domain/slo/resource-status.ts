@@ -1,5 +1,6 @@
 import type { Condition } from '../types.js';
 import { DEFAULT_BURN_RATE_ALERTS } from './alerts.js';
+import { significant } from './budget.js';
 import type { SloStatus } from './status.js';
 import {
   BURN_WINDOWS,
@@ -16,7 +17,7 @@ export type SloEvaluationOutcome =
   | { kind: 'evaluated'; status: SloStatus }
   | {
       kind: 'failed';
-      reason: Extract<SloConditionReason, 'QueryFailed' | 'InvalidSpec'>;
+      reason: Extract<SloConditionReason, 'QueryFailed' | 'InvalidSpec' | 'InvalidSli'>;
       message: string;
     };
 
@@ -31,12 +32,17 @@ export interface StatusInput {
  * The next status. An evaluation replaces every measured field (a window without data loses
  * its burn rate; no data over the SLO window removes the budget). A failure keeps the last
  * measured fields and their evaluatedAt, and says what went wrong in the condition: a stale
- * number with its time is honest, a made-up 0 is not.
+ * number with its time is honest, a made-up 0 is not. An InvalidSli failure drops them: the
+ * SLI itself is broken, so its earlier numbers were wrong as well.
  */
 export function nextSloStatus(input: StatusInput): ServiceLevelObjectiveStatus {
   const { previous, outcome, now, generation } = input;
   const base: ServiceLevelObjectiveStatus =
-    outcome.kind === 'evaluated' ? measuredFields(outcome.status, now) : measuredOf(previous);
+    outcome.kind === 'evaluated'
+      ? measuredFields(outcome.status, now)
+      : outcome.reason === 'InvalidSli'
+        ? {}
+        : measuredOf(previous);
   const [status, reason, message] = conditionOf(outcome);
   return {
     ...(generation === undefined ? {} : { observedGeneration: generation }),
@@ -96,7 +102,7 @@ function conditionOf(
       return [
         'True',
         'Evaluated',
-        `${percentText(b.remaining)} of the error budget remains (error ratio ${b.errorRatio.toPrecision(3)}, allowed ${b.allowedErrorRatio})`,
+        `${percentText(b.remaining)} of the error budget remains (error ratio ${significant(b.errorRatio)}, allowed ${significant(b.allowedErrorRatio)})`,
       ];
     }
     case 'failed':

@@ -41,7 +41,13 @@ export interface FiringAlert {
 }
 
 export const SLO_CONDITION_TYPE = 'Evaluated';
-export const SLO_CONDITION_REASONS = ['Evaluated', 'NoData', 'QueryFailed', 'InvalidSpec'] as const;
+export const SLO_CONDITION_REASONS = [
+  'Evaluated',
+  'NoData',
+  'QueryFailed',
+  'InvalidSpec',
+  'InvalidSli',
+] as const;
 export type SloConditionReason = (typeof SLO_CONDITION_REASONS)[number];
 
 /**

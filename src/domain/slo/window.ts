@@ -6,6 +6,13 @@ const WEEK_MS = 7 * DAY_MS;
 const LONG_PART = /^(\d+)(w|d)/;
 
 /**
+ * What spec.window may be (the CRD's pattern too): one whole number and one of m, h, d, w, e.g.
+ * "28d", "4w". Seconds or compound windows ("30s", "1h30m") are refused: a compliance window is
+ * minutes at the least, and one unit is what people read in alerts and dashboards.
+ */
+export const SLO_WINDOW_PATTERN = '^[0-9]+(m|h|d|w)$';
+
+/**
  * Parses an SLO window or burn-rate window in Prometheus's units: "5m", "6h", "3d", "4w",
  * "1w3d12h". Weeks and days are taken first, the rest goes to parseDuration.
  */

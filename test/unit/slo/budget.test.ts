@@ -5,6 +5,9 @@ import {
   errorBudget,
   errorRatio,
   formatPromDuration,
+  invalidSliMessage,
+  MAX_SLI_QUERY_LENGTH,
+  significant,
   parseSloWindow,
   renderWindow,
   validateSlo,
@@ -50,6 +53,28 @@ describe('error budget', () => {
     expect(errorRatio({ good: 1000.0000001, total: 1000 })).to.equal(0);
   });
 
+  it('lets good exceed total by the 0.1% that rate() extrapolation explains', () => {
+    expect(invalidSliMessage({ good: 1000.9, total: 1000 }, '5m')).to.equal(undefined);
+    expect(invalidSliMessage({ good: 999, total: 1000 }, '5m')).to.equal(undefined);
+    expect(invalidSliMessage({ good: 0, total: 0 }, '5m')).to.equal(undefined);
+  });
+
+  it('calls an SLI whose good events exceed its total beyond a hair broken, and says what to check', () => {
+    // A latency goodQuery without le= sums every bucket: twice (or more) the total.
+    const message = invalidSliMessage({ good: 2000, total: 1000 }, '28d');
+    expect(message).to.contain('good events exceed total events over 28d');
+    expect(message).to.contain('2000 > 1000');
+    expect(message).to.contain('check goodQuery/totalQuery');
+    expect(invalidSliMessage({ good: 1.002, total: 1 }, '1h')).to.contain('good/total = 1.002');
+  });
+
+  it('writes small ratios with their significant digits, not as 0.00', () => {
+    expect(significant(0.0001)).to.equal('0.0001');
+    expect(significant(0.00005123456)).to.equal('0.00005123');
+    expect(significant(0)).to.equal('0');
+    expect(significant(2)).to.equal('2');
+  });
+
   it('expresses burn rate as multiples of the allowed error ratio', () => {
     expect(burnRate(0.0144, 99.9)).to.be.closeTo(14.4, 1e-12);
     expect(burnRate(0.001, 99.9)).to.equal(1);
@@ -85,6 +110,8 @@ describe('SLO windows and validation', () => {
 
   it('accepts a well-formed SLO and renders its range placeholder', () => {
     expect(() => validateSlo(spec)).not.to.throw();
+    for (const window of ['90m', '6h', '30d', '4w'])
+      expect(() => validateSlo({ ...spec, window }), window).not.to.throw();
     expect(renderWindow(spec.sli.totalQuery, '5m')).to.equal('sum(rate(http_requests_total[5m]))');
   });
 
@@ -93,6 +120,16 @@ describe('SLO windows and validation', () => {
       [{ ...spec, objective: 100 }, 'spec.objective'],
       [{ ...spec, objective: 0 }, 'spec.objective'],
       [{ ...spec, window: 'a month' }, 'spec.window'],
+      [{ ...spec, window: '30s' }, 'spec.window'],
+      [{ ...spec, window: '1h30m' }, 'spec.window'],
+      [{ ...spec, window: '28d ' }, 'spec.window'],
+      [
+        {
+          ...spec,
+          sli: { ...spec.sli, totalQuery: `${'x'.repeat(MAX_SLI_QUERY_LENGTH)}{{window}}` },
+        },
+        'spec.sli.totalQuery',
+      ],
       [{ ...spec, service: ' ' }, 'spec.service'],
       [{ ...spec, sli: { ...spec.sli, goodQuery: 'sum(rate(x[5m]))' } }, 'spec.sli.goodQuery'],
     ];

@@ -56,6 +56,13 @@ describe('parseSlo', () => {
       'spec.sli.kind',
     ],
     ['a window in unknown units', { window: '28x' }, 'spec.window'],
+    ['a window in seconds', { window: '30s' }, 'spec.window'],
+    ['a window of two units', { window: '1h30m' }, 'spec.window'],
+    [
+      'a query longer than 8192 characters',
+      { sli: { kind: 'latency', goodQuery: `${'x'.repeat(8200)}[{{window}}]`, totalQuery: 'b' } },
+      'spec.sli.goodQuery',
+    ],
     [
       'a query without {{window}}',
       {
@@ -189,6 +196,75 @@ describe('nextSloStatus', () => {
     expect(s.firingAlerts).to.deep.equal([
       { severity: 'page', longWindow: '1h', shortWindow: '5m', burnRate: 14.4 },
     ]);
+  });
+});
+
+describe('nextSloStatus for a broken SLI', () => {
+  const now = new Date('2026-12-04T12:00:00Z');
+  const later = new Date('2026-12-04T12:01:00Z');
+
+  it('drops the budget and says which check to make when good exceeds total', () => {
+    const first = nextSloStatus({
+      previous: undefined,
+      outcome: {
+        kind: 'evaluated',
+        status: computeSloStatus({ objective: 99.9 }, '28d', {
+          window: { good: 999_600, total: 1_000_000 },
+          burnWindows: {},
+        }),
+      },
+      now,
+      generation: 1,
+    });
+    const message =
+      'good events exceed total events over 28d (good/total = 2): check goodQuery/totalQuery';
+    const broken = nextSloStatus({
+      previous: first,
+      outcome: { kind: 'failed', reason: 'InvalidSli', message },
+      now: later,
+      generation: 1,
+    });
+    expect(first).to.have.property('errorBudgetRemaining');
+    expect(broken).to.not.have.property('errorBudgetRemaining');
+    expect(broken).to.not.have.property('errorRatio');
+    expect(broken).to.not.have.property('burnRates');
+    expect(broken).to.not.have.property('evaluatedAt');
+    expect(broken.conditions?.[0]).to.include({
+      type: 'Evaluated',
+      status: 'False',
+      reason: 'InvalidSli',
+      message,
+    });
+  });
+
+  it('prints a tiny error ratio and the allowed ratio with their significant digits', () => {
+    // 99.99%: 5 bad of 1,000,000 is an error ratio of 0.000005, allowed 0.0001.
+    const s = nextSloStatus({
+      previous: undefined,
+      outcome: {
+        kind: 'evaluated',
+        status: computeSloStatus({ objective: 99.99 }, '28d', {
+          window: { good: 999_995, total: 1_000_000 },
+          burnWindows: {},
+        }),
+      },
+      now,
+      generation: 1,
+    });
+    expect(s.conditions?.[0]?.message).to.contain('(error ratio 0.000005, allowed 0.0001)');
+    const perfect = nextSloStatus({
+      previous: undefined,
+      outcome: {
+        kind: 'evaluated',
+        status: computeSloStatus({ objective: 99.99 }, '28d', {
+          window: { good: 10, total: 10 },
+          burnWindows: {},
+        }),
+      },
+      now,
+      generation: 1,
+    });
+    expect(perfect.conditions?.[0]?.message).to.contain('(error ratio 0, allowed 0.0001)');
   });
 });
 
