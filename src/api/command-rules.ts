@@ -34,7 +34,7 @@ const VERB: Record<CommandKind, string> = {
   pause: 'pause',
   resume: 'resume',
   retry: 'retry',
-  overrideBudget: 'override the budget freeze of',
+  overrideBudget: 'override-budget',
 };
 
 export function pendingCommand(rollout: Rollout, kind: CommandKind): Command | undefined {

@@ -47,7 +47,9 @@ export const BODY_SCHEMAS = {
         type: 'string',
         minLength: 1,
         maxLength: 1024,
-        pattern: '\\S',
+        // At least one letter, digit, punctuation mark or symbol: a reason made only of spaces
+        // or invisible characters (zero-width space, word joiner) says nothing.
+        pattern: '[\\p{L}\\p{N}\\p{P}\\p{S}]',
         description: 'Why the error-budget freeze is bypassed; kept in the audit log.',
       },
     },

@@ -315,6 +315,12 @@ describe('rollout routes', () => {
       .send({ reason: '   ' });
     expect(bare.status).to.equal(400);
     expect(bare.body.error.details.field).to.equal('body.reason');
+    const invisible = await request(t.app)
+      .post(`${BASE}/frozen/override-budget`)
+      .set('Authorization', bearer('operator'))
+      .send({ reason: '\u200b\u2060 ' });
+    expect(invisible.status).to.equal(400);
+    expect(invisible.body.error.details.field).to.equal('body.reason');
     const viewer = await request(t.app)
       .post(`${BASE}/frozen/override-budget`)
       .set('Authorization', bearer('viewer'))

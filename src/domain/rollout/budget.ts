@@ -11,6 +11,8 @@ import { ignoreCommand } from './lifecycle.js';
 /** An SLO status older than this counts as unknown: the evaluator has stopped reporting. */
 export const BUDGET_STALE_MS = 15 * 60_000;
 const RECHECK_MS = 30_000;
+/** A reason must say something: a letter, digit, punctuation mark or symbol. */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
 /**
  * Whether the candidate may start now. When it may not, the decision is already made
@@ -19,7 +21,13 @@ const RECHECK_MS = 30_000;
 export function budgetAllowsStart(d: DecisionBuilder, from: 'Healthy' | 'Aborted'): boolean {
   const policy = d.rollout.spec.budgetPolicy;
   const target = d.obs.target;
-  if (!policy || !target) return true;
+  if (!policy) {
+    // The policy was removed: nothing of it stays on the status.
+    d.clearCondition('BudgetFrozen');
+    delete d.status.budget;
+    return true;
+  }
+  if (!target) return true;
   const s = d.status;
   takeOverride(d, target.revision);
   const obs = d.obs.budget;
@@ -61,8 +69,8 @@ function takeOverride(d: DecisionBuilder, revision: string): void {
   for (const cmd of d.obs.commands) {
     if (cmd.kind !== 'overrideBudget') continue;
     const reason = cmd.reason?.trim() ?? '';
-    if (reason === '') {
-      ignoreCommand(d, cmd, 'an override needs a reason');
+    if (!VISIBLE.test(reason)) {
+      ignoreCommand(d, cmd, 'an override needs a reason (visible text)');
       continue;
     }
     d.markHandled('overrideBudget', cmd.id);

@@ -94,6 +94,9 @@ describe('budget policy (BudgetFrozen)', () => {
     w.command('overrideBudget', { reason: '' });
     w.settle();
     expect(w.phase).to.equal('BudgetFrozen');
+    w.command('overrideBudget', { reason: '\u200b\u2060' });
+    w.settle();
+    expect(w.phase).to.equal('BudgetFrozen');
     expect(
       w.decisions.some((d) => d.transitions.some((t) => t.message.includes('needs a reason'))),
     ).to.equal(true);
@@ -182,6 +185,19 @@ describe('budget policy (BudgetFrozen)', () => {
     expect(w.condition()?.message).to.include(
       'ServiceLevelObjective "shop-availability" not found',
     );
+  });
+
+  it('leaves no condition or budget record behind once the policy is removed', () => {
+    const w = healthy(new BudgetWorld());
+    w.setBudget(-1);
+    w.newRevision('rev2');
+    w.settle();
+    expect(w.phase).to.equal('BudgetFrozen');
+    delete w.rollout.spec.budgetPolicy;
+    w.settle();
+    expect(w.phase).to.not.equal('BudgetFrozen');
+    expect(w.condition()).to.equal(undefined);
+    expect(w.rollout.status?.budget).to.equal(undefined);
   });
 
   it('freezes at the configured threshold, not only at zero', () => {
