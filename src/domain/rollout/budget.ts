@@ -55,6 +55,10 @@ export function budgetAllowsStart(d: DecisionBuilder, from: 'Healthy' | 'Aborted
   d.setCondition('BudgetFrozen', 'True', gate.reason, message);
   if (s.phase !== 'BudgetFrozen') {
     s.budget.frozenFrom = from;
+    // The status shows the held revision, not the last one rolled out (and none of its steps).
+    s.canaryRevision = target.revision;
+    delete s.currentStepIndex;
+    s.lastMeasurements = [];
     d.transition('BudgetFrozen', `revision ${target.revision} waits: ${message}`, {
       warning: true,
       phase: 'BudgetFrozen',

@@ -60,6 +60,10 @@ describe('budget policy (BudgetFrozen)', () => {
     expect(w.written).to.have.length(0);
     expect(w.target.replicas).to.equal(0);
     expect(w.condition()?.reason).to.equal('BudgetExhausted');
+    // The status names the held revision, with no step or measurement of the last rollout.
+    expect(w.rollout.status?.canaryRevision).to.equal('rev2');
+    expect(w.rollout.status?.currentStepIndex).to.equal(undefined);
+    expect(w.rollout.status?.lastMeasurements).to.deep.equal([]);
     expect(w.condition()?.message).to.match(/shop-availability.*-25%.*override/);
     const events = w.decisions
       .flatMap((d) => d.transitions)
