@@ -98,6 +98,8 @@ describe('SloEvaluator on real Prometheus and the sandbox API server', function 
     const total = exampleSlo().spec.sli.totalQuery;
     await access.create(sloObject('double-good', { goodQuery: `2 * ${total}` }));
     await access.create(sloObject('hair-good', { goodQuery: `1.0005 * ${total}` }));
+    // Labels on one query only: (total) - (good) matches nothing, an empty answer.
+    await access.create(sloObject('one-labelled', { goodQuery: byCode }));
     // An SLI whose answer never moves: 1 of 1 good in every window, whatever the time.
     const one = 'absent_over_time(sluice_no_such_series[{{window}}])';
     await access.create(sloObject('steady', { goodQuery: one, totalQuery: one }));
@@ -199,6 +201,14 @@ describe('SloEvaluator on real Prometheus and the sandbox API server', function 
     expect(slo.status).to.not.have.property('errorBudgetRemaining');
     expect(slo.status).to.not.have.property('burnRates');
     expect(await registry.metrics()).to.not.contain('slo="double-good"');
+  });
+
+  it('reports labels on one query only as no data, saying to wrap both in sum()', async () => {
+    await evaluator.evaluate(await access.get({ namespace: NS, name: 'one-labelled' }));
+    const slo = await access.get({ namespace: NS, name: 'one-labelled' });
+    expect(slo.status?.conditions?.[0]).to.include({ status: 'True', reason: 'NoData' });
+    expect(slo.status?.conditions?.[0]?.message).to.contain('wrap them in sum()');
+    expect(slo.status).to.not.have.property('errorBudgetRemaining');
   });
 
   it('lets good exceed total by a hair (rate() extrapolation) and counts it as no errors', async () => {
