@@ -207,8 +207,15 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
     .action(
       async (arg: string, o: { timeout: string; interval: string; acceptCurrent?: boolean }) => {
         let last: RolloutSummary | undefined;
+        let hinted = false;
         const deps = await poller(arg, (r) => {
           if (!last || watchLine(last) !== watchLine(r)) io.stderr.write(`${watchLine(r)}\n`);
+          if (r.phase === 'BudgetFrozen' && !hinted) {
+            hinted = true;
+            io.stderr.write(
+              `waiting: the release is held by the error-budget freeze (${r.message ?? 'see sluice get'}); it starts when the budget recovers, or an operator runs: sluice override-budget ${arg} --reason "..."\n`,
+            );
+          }
           last = r;
         });
         const code = await waitForRollout(deps, {
@@ -217,7 +224,13 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
           acceptCurrent: !!o.acceptCurrent,
         });
         const outcome =
-          code === EXIT.ok ? 'promoted' : code === EXIT.failed ? 'aborted' : 'timeout';
+          code === EXIT.ok
+            ? 'promoted'
+            : code === EXIT.failed
+              ? last?.phase === 'Healthy'
+                ? 'abandoned'
+                : 'aborted'
+              : 'timeout';
         print(
           { outcome, exitCode: code, rollout: last ?? null },
           () => `${outcome}: ${last ? watchLine(last) : 'no answer'}\n`,

@@ -30,19 +30,27 @@ function fingerprint(r: RolloutSummary): string {
   return `${r.phase}|${r.revisions.stable ?? ''}|${r.revisions.canary ?? ''}`;
 }
 
-/** Resolves to the exit code: 0 promoted and Healthy, 1 aborted or invalid, 2 timed out. */
+/**
+ * Resolves to the exit code: 0 promoted and Healthy, 1 aborted, invalid or abandoned (Healthy
+ * again on the stable revision it started from: the release never happened), 2 timed out.
+ */
 export async function waitForRollout(deps: PollDeps, options: WaitOptions): Promise<number> {
   const deadline = deps.now() + options.timeoutMs;
   let start: string | undefined;
+  let startStable: string | null | undefined;
   let moved = options.acceptCurrent;
-  for (;;) {
+  for (let first = true; ; first = false) {
     const r = await readOrRetry(deps, deadline);
     if (r) {
       deps.onState(r);
       start ??= fingerprint(r);
+      if (startStable === undefined) startStable = r.revisions.stable;
       if (!settled(r) || fingerprint(r) !== start) moved = true;
       if (moved && r.pendingCommands.length === 0) {
-        if (r.phase === 'Healthy') return EXIT.ok;
+        if (r.phase === 'Healthy') {
+          const promoted = r.revisions.stable !== startStable || (first && options.acceptCurrent);
+          return promoted ? EXIT.ok : EXIT.failed;
+        }
         if (r.phase === 'Aborted' || r.phase === 'Invalid') return EXIT.failed;
       }
     }
