@@ -1,5 +1,6 @@
 import { stringify as toYaml } from 'yaml';
 import type { RolloutSummary } from '../api/view.js';
+import { formatCount } from '../domain/compare.js';
 
 // How the CLI prints rollouts: a table for people, JSON or YAML for scripts, and the live
 // view of `watch` (a bar that redraws in a terminal, one plain line per change when piped).
@@ -26,6 +27,8 @@ export function formatData(value: unknown, output: Exclude<Output, 'table'>): st
 
 function stepText(r: RolloutSummary): string {
   if (r.step.index === null) return '-';
+  // After the last step (a promoted rollout) the index is one past the end.
+  if (r.step.index >= r.step.total) return `${r.step.total}/${r.step.total} done`;
   return `${r.step.index + 1}/${r.step.total}`;
 }
 
@@ -114,7 +117,7 @@ export function comparisonText(
     c.bound === undefined
       ? `U=${sig(c.statistic)} p=${sig(c.pValue)}`
       : `p=${sig(c.pValue)} (log LR ${sig(c.statistic)} ${c.statistic >= c.bound ? '>=' : '<'} bound ${sig(c.bound)})`;
-  return `${c.test} ${evidence} ${c.effectKind} ${sig(c.effect)} n=${c.nCanary}/${c.nBaseline} ${c.decision}`;
+  return `${c.test} ${evidence} ${c.effectKind} ${sig(c.effect)} n=${formatCount(c.nCanary)}/${formatCount(c.nBaseline)} ${c.decision}`;
 }
 
 export function progressBar(canary: number, width = 30): string {

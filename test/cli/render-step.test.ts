@@ -10,6 +10,15 @@ describe('sluice get', () => {
   });
 });
 
+describe('sluice get after the last step', () => {
+  it('says the steps are done instead of a position past the end', () => {
+    const r = makeRollout('checkout', 'Healthy', 0);
+    const total = r.spec.strategy.canary?.steps.length ?? 0;
+    r.status = { ...r.status, currentStepIndex: total };
+    expect(rolloutDetail(summarizeRollout(r))).to.contain(`Step:       ${total}/${total} done`);
+  });
+});
+
 describe('sluice get with a budget policy', () => {
   it('prints the SLO, the budget left, the freeze threshold and an override with who and why', () => {
     const r = makeRollout('checkout', 'BudgetFrozen', 0);

@@ -44,11 +44,21 @@ export function budgetAllowsStart(d: DecisionBuilder, from: 'Healthy' | 'Aborted
   };
   if (remaining === undefined) delete s.budget.remaining;
   const why = describeUnknown(policy.slo, obs, fresh);
-  const message = `SLO ${policy.slo}: ${gate.message}${remaining === undefined && why ? ` (${why})` : ''}`;
+  // An unknown budget says why (no such SLO, never evaluated, stale, no data), not "no data".
+  const text = why
+    ? gate.message.replace('error budget unknown (no data)', `budget unknown: ${why}`)
+    : gate.message;
+  const message = `SLO ${policy.slo}: ${text}`;
   if (gate.allowed) {
-    if (s.phase === 'BudgetFrozen' || gate.reason === 'BudgetOverridden') {
+    if (s.phase === 'BudgetFrozen' || gate.reason !== 'BudgetAvailable') {
       d.setCondition('BudgetFrozen', 'False', gate.reason, message);
     }
+    if (gate.reason === 'BudgetUnknown' && s.phase !== 'BudgetFrozen')
+      d.transitions.push({
+        type: 'Warning',
+        reason: 'BudgetUnknown',
+        message: `${message}; the rollout starts`,
+      });
     return true;
   }
   if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });

@@ -126,6 +126,7 @@ export const REASONS = [
   'BudgetFrozen',
   'BudgetOverridden',
   'BudgetAvailable',
+  'BudgetUnknown',
   'WeightsRestored',
 ] as const;
 export type Reason = (typeof REASONS)[number];

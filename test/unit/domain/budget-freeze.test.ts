@@ -179,6 +179,19 @@ describe('budget policy (BudgetFrozen)', () => {
     }
   });
 
+  it('starts on an unknown budget by default, but says why in a condition and one Warning event', () => {
+    const w = healthy(new BudgetWorld());
+    w.budget = { slo: 'shop-availability', found: false };
+    w.newRevision('rev2');
+    const d = w.tick();
+    expect(w.phase).to.equal('Progressing');
+    const warned = d.transitions.find((t) => t.reason === 'BudgetUnknown');
+    expect(warned?.type).to.equal('Warning');
+    expect(warned?.message).to.contain('ServiceLevelObjective "shop-availability" not found');
+    expect(warned?.message).to.not.contain('no data');
+    expect(w.condition()).to.include({ status: 'False', reason: 'BudgetUnknown' });
+  });
+
   it('freezes on an unknown budget when the policy says so, naming why it is unknown', () => {
     const w = healthy(new BudgetWorld());
     w.rollout.spec.budgetPolicy = { slo: 'shop-availability', onUnknown: 'freeze' };
