@@ -213,7 +213,7 @@ async function measureCompare(
   };
   const look: CompareLook = { canary: side('canary'), baseline: side('baseline') };
   const state = result.comparison?.state ?? initComparison();
-  const out = updateComparison(spec, state, look, isLastLook(result, metric));
+  const out = updateComparison(spec, state, look, isLastLook(result, metric), metric.noData);
   const shown = Object.values(answer.values);
   return {
     measurement: done({ phase: out.phase, value: shown, message: out.message }),

@@ -3,9 +3,9 @@
 // (burnRate). Exactly one per metric.
 
 import { validateBurnRate } from './burn-rate.js';
-import { validateCompare } from './compare.js';
+import { validateCompare } from './compare-validate.js';
 import { InvalidSpecError } from './errors.js';
-import type { MetricSpec } from './types.js';
+import type { BurnRateSpec, MetricSpec } from './types.js';
 
 export const METRIC_KINDS = ['provider', 'compare', 'burnRate'] as const;
 export type MetricKind = (typeof METRIC_KINDS)[number];
@@ -15,10 +15,19 @@ export function metricKindsOf(m: MetricSpec): MetricKind[] {
   return METRIC_KINDS.filter((k) => m[k] !== undefined);
 }
 
+export interface MetricKindOptions {
+  /**
+   * The metric is an AnalysisRun's copy, already resolved: a burnRate there holds its SLO's
+   * name together with the SLO's sli and objective copied in.
+   */
+  run?: boolean;
+}
+
 /** Problems of one metric's kind, each naming its field under `field` (e.g. spec.metrics[0]). */
 export function metricKindProblems(
   field: string,
   m: MetricSpec,
+  options: MetricKindOptions = {},
 ): Array<{ field: string; message: string }> {
   const kinds = metricKindsOf(m);
   if (kinds.length !== 1)
@@ -48,6 +57,7 @@ export function metricKindProblems(
         if (m.compare) validateCompare(m.compare, `${field}.compare`);
         break;
       case 'burnRate':
+        if (m.burnRate && !options.run) refuseSloWithInline(m.burnRate, `${field}.burnRate`);
         if (m.burnRate) validateBurnRate(m.burnRate, `${field}.burnRate`);
         break;
       default: {
@@ -67,4 +77,18 @@ export function metricKindProblems(
       },
     ];
   return [];
+}
+
+/**
+ * In a template, a burnRate names an SLO or carries an inline sli with objective, not both:
+ * the run would silently take the SLO's and drop the inline ones.
+ */
+function refuseSloWithInline(spec: BurnRateSpec, field: string): void {
+  if (spec.slo === undefined) return;
+  const inline = (['sli', 'objective'] as const).filter((k) => spec[k] !== undefined);
+  if (inline.length === 0) return;
+  throw new InvalidSpecError(
+    `${field}.${inline[0] ?? 'sli'}`,
+    `sets slo "${spec.slo}" and an inline ${inline.join(' and ')}; keep slo (the ServiceLevelObjective's SLI and objective are used) and remove ${inline.join(' and ')}, or remove slo to judge the inline ones`,
+  );
 }

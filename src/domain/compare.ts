@@ -9,10 +9,13 @@
 //
 // A sequential look that fails fails the measurement (and so the metric: a rollback). Before
 // the last look "no evidence yet" is a Successful measurement; at the last look (the metric's
-// count) it is a pass. Mann-Whitney's last look fails, passes, or is Inconclusive when either
-// side has fewer than minSamples values.
+// count) it is a pass after minSamples informative looks, else Inconclusive. Mann-Whitney's last
+// look fails, passes, or is Inconclusive when either side has fewer than minSamples values.
+// A look where either side has no data (no requests, no latency) adds nothing to the test and
+// follows the metric's noData policy: no evidence is never a pass.
 
-import { InvalidSpecError } from './errors.js';
+import { describeComparison } from './compare-text.js';
+import { noDataPhase } from './measurement.js';
 import { formatPromDuration } from './slo/window.js';
 import {
   initLocationTest,
@@ -31,6 +34,7 @@ import type {
   ComparisonState,
   MeasurementPhase,
   MetricComparison,
+  NoDataPolicy,
 } from './types.js';
 
 export const WORKLOAD_PLACEHOLDER = /\{\{\s*workload\s*\}\}/g;
@@ -44,25 +48,6 @@ const DEFAULT_MW_ALPHA = 0.05;
 /** The query keys a metric needs on each side. */
 export function neededQueries(spec: CompareSpec): Array<keyof CompareQueries> {
   return spec.metric === 'errorRate' ? ['requests', 'errors'] : ['latency'];
-}
-
-/** Checks a compare spec as written in a template; throws InvalidSpecError naming the field. */
-export function validateCompare(spec: CompareSpec, field: string): void {
-  for (const side of ['canary', 'baseline'] as const) {
-    for (const key of neededQueries(spec)) {
-      if (spec[side]?.[key] === undefined && spec.queries?.[key] === undefined)
-        throw new InvalidSpecError(
-          `${field}.queries.${key}`,
-          `metric ${spec.metric} needs a "${key}" query, in queries or in ${side}`,
-        );
-    }
-  }
-  if (spec.alpha !== undefined && !(spec.alpha > 0 && spec.alpha < 0.5))
-    throw new InvalidSpecError(`${field}.alpha`, `must be between 0 and 0.5, got ${spec.alpha}`);
-  if (spec.margin !== undefined && !(spec.margin > 0))
-    throw new InvalidSpecError(`${field}.margin`, `must be greater than 0, got ${spec.margin}`);
-  if (spec.minSamples !== undefined && !(Number.isInteger(spec.minSamples) && spec.minSamples >= 1))
-    throw new InvalidSpecError(`${field}.minSamples`, 'must be a whole number of 1 or more');
 }
 
 export interface CompareWorkloads {
@@ -122,76 +107,144 @@ function locationOptions(spec: CompareSpec) {
   };
 }
 
-function num(v: number | undefined): number {
-  return v ?? 0;
+export { describeComparison, formatCount } from './compare-text.js';
+
+/** Default minSamples: informative looks (sequential) or samples per side (Mann-Whitney). */
+export const DEFAULT_MIN_LOOKS = { sequential: 2, mannWhitney: 3 } as const;
+
+function minSamplesOf(spec: CompareSpec): number {
+  return spec.minSamples ?? DEFAULT_MIN_LOOKS[spec.test];
+}
+
+type Side = CompareLook['canary'];
+
+/** A positive finite number, else undefined. */
+function positive(v: number | undefined): number | undefined {
+  return v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+/**
+ * Why one side's numbers carry no evidence this look, or undefined when they do: a side that
+ * served no request (or whose latency is missing, zero or not finite) cannot be compared.
+ */
+function sideProblem(spec: CompareSpec, name: string, s: Side): string | undefined {
+  if (spec.metric === 'latency')
+    return positive(s.latency) === undefined
+      ? `${name} latency is ${String(s.latency ?? 'missing')}`
+      : undefined;
+  if (positive(s.requests) === undefined)
+    return `${name} served no requests (${String(s.requests ?? 'missing')})`;
+  if (s.errors === undefined || !Number.isFinite(s.errors) || s.errors < 0)
+    return `${name} errors are ${String(s.errors ?? 'missing')}`;
+  return undefined;
+}
+
+function lookProblem(spec: CompareSpec, look: CompareLook): string | undefined {
+  const problems = [
+    sideProblem(spec, 'canary', look.canary),
+    sideProblem(spec, 'baseline', look.baseline),
+  ].filter((p): p is string => p !== undefined);
+  return problems.length === 0 ? undefined : problems.join(', ');
 }
 
 /** The per-interval sample Mann-Whitney compares: an error ratio, or the latency itself. */
-function sampleOf(spec: CompareSpec, s: CompareLook['canary']): number | undefined {
-  if (spec.metric === 'latency') return s.latency;
-  const requests = num(s.requests);
-  return requests > 0 ? num(s.errors) / requests : undefined;
+function sampleOf(spec: CompareSpec, s: Side): number {
+  if (spec.metric === 'latency') return s.latency ?? 0;
+  return (s.errors ?? 0) / (s.requests ?? 1);
 }
 
-/** Adds one look and judges. `final`: this look is the metric's last (its count). */
+/**
+ * Adds one look and judges. `final`: this look is the metric's last (its count). A look where
+ * either side has no data (no requests, no latency) adds nothing to the test and gets the
+ * metric's noData policy (Inconclusive by default), unless the evidence so far already fails.
+ * The last look passes only with enough informative looks (minSamples); with fewer it is
+ * Inconclusive, whatever the policy: no evidence is never a pass.
+ */
 export function updateComparison(
   spec: CompareSpec,
   state: ComparisonState,
   look: CompareLook,
   final: boolean,
+  noData: NoDataPolicy = 'inconclusive',
 ): CompareOutcome {
   const looks = state.looks + 1;
-  if (spec.test === 'mannWhitney') return mannWhitneyLook(spec, state, look, final, looks);
+  const problem = lookProblem(spec, look);
+  const verdict = { final, noData, problem };
+  if (spec.test === 'mannWhitney') return mannWhitneyLook(spec, state, look, verdict, looks);
   if (spec.metric === 'errorRate') {
-    const opts = rateOptions(spec);
-    const rate = updateRateTest(
-      state.rate ?? initRateTest(opts),
-      {
-        canaryTotal: num(look.canary.requests),
-        canaryEvents: num(look.canary.errors),
-        baselineTotal: num(look.baseline.requests),
-        baselineEvents: num(look.baseline.errors),
-      },
-      opts,
-    );
-    return outcome({ looks, rate }, judgeRateTest(rate, { ...opts, final }));
+    const opts = { ...rateOptions(spec), minLooks: minSamplesOf(spec) };
+    const before = state.rate ?? initRateTest(opts);
+    const rate =
+      problem === undefined
+        ? updateRateTest(
+            before,
+            {
+              canaryTotal: look.canary.requests ?? 0,
+              canaryEvents: look.canary.errors ?? 0,
+              baselineTotal: look.baseline.requests ?? 0,
+              baselineEvents: look.baseline.errors ?? 0,
+            },
+            opts,
+          )
+        : { ...before, looks: before.looks + 1 };
+    return outcome({ looks, rate }, judgeRateTest(rate, { ...opts, final }), verdict);
   }
-  const opts = locationOptions(spec);
-  const location = updateLocationTest(
-    state.location ?? initLocationTest(),
-    logRatio(num(look.canary.latency), num(look.baseline.latency)),
-    opts,
-  );
-  return outcome({ looks, location }, judgeLocationTest(location, { ...opts, final }));
+  const opts = { ...locationOptions(spec), minLooks: minSamplesOf(spec) };
+  const before = state.location ?? initLocationTest();
+  const location =
+    problem === undefined
+      ? updateLocationTest(
+          before,
+          logRatio(look.canary.latency ?? 0, look.baseline.latency ?? 0),
+          opts,
+        )
+      : before;
+  return outcome({ looks, location }, judgeLocationTest(location, { ...opts, final }), verdict);
+}
+
+interface Verdict {
+  final: boolean;
+  noData: NoDataPolicy;
+  /** Why this look had no data, if it had none. */
+  problem: string | undefined;
 }
 
 function mannWhitneyLook(
   spec: CompareSpec,
   state: ComparisonState,
   look: CompareLook,
-  final: boolean,
+  verdict: Verdict,
   looks: number,
 ): CompareOutcome {
-  const c = sampleOf(spec, look.canary);
-  const b = sampleOf(spec, look.baseline);
-  const samples = {
-    canary: [...(state.samples?.canary ?? []), ...(c === undefined ? [] : [c])],
-    baseline: [...(state.samples?.baseline ?? []), ...(b === undefined ? [] : [b])],
-  };
+  const prior = state.samples ?? { canary: [], baseline: [] };
+  const samples =
+    verdict.problem === undefined
+      ? {
+          canary: [...prior.canary, sampleOf(spec, look.canary)],
+          baseline: [...prior.baseline, sampleOf(spec, look.baseline)],
+        }
+      : { canary: [...prior.canary], baseline: [...prior.baseline] };
   const next: ComparisonState = { looks, samples };
-  if (!final)
-    return {
-      phase: 'Successful',
-      message: `look ${looks}: sample collected (${samples.canary.length} canary, ${samples.baseline.length} baseline); Mann-Whitney runs at the last look`,
-      comparison: { state: next },
-    };
-  const minSamples = spec.minSamples ?? 3;
+  if (!verdict.final) {
+    const collected = `(${samples.canary.length} canary, ${samples.baseline.length} baseline)`;
+    return verdict.problem === undefined
+      ? {
+          phase: 'Successful',
+          message: `look ${looks}: sample collected ${collected}; Mann-Whitney runs at the last look`,
+          comparison: { state: next },
+        }
+      : {
+          phase: noDataPhase(verdict.noData),
+          message: `look ${looks}: no data: ${verdict.problem}; no sample taken ${collected}`,
+          comparison: { state: next },
+        };
+  }
   const result = mannWhitney(samples.canary, samples.baseline, {
     alternative: 'greater',
     alpha: spec.alpha ?? DEFAULT_MW_ALPHA,
-    minSamples,
+    minSamples: Math.max(1, minSamplesOf(spec)),
   });
-  return outcome(next, storable(result));
+  return outcome(next, result, verdict);
 }
 
 /** JSON has no NaN or Infinity; a statistic that is not finite is stored as 0. */
@@ -210,49 +263,37 @@ function storable(r: ComparisonResult): ComparisonResult {
   };
 }
 
-function outcome(state: ComparisonState, raw: ComparisonResult): CompareOutcome {
+function outcome(state: ComparisonState, raw: ComparisonResult, verdict: Verdict): CompareOutcome {
   const result = storable(raw);
-  return {
-    phase: phaseOf(result),
-    message: describeComparison(result, state.looks),
-    comparison: { state, result },
-  };
+  const phase = phaseOf(result, verdict);
+  const described = describeComparison(result, state.looks, verdict.final);
+  const message =
+    verdict.problem === undefined
+      ? described
+      : `look ${state.looks}: no data: ${verdict.problem}; ${described.replace(/^look \d+: /, '')}`;
+  return { phase, message, comparison: { state, result } };
 }
 
-function phaseOf(r: ComparisonResult): MeasurementPhase {
+/**
+ * A failure is a failure, data this look or not. Otherwise a look without data follows the
+ * noData policy, except that a last look without enough evidence to pass is never Successful.
+ * With data, a pass is Successful and "no evidence yet" is fine before the last look and
+ * Inconclusive at it (too few informative looks or samples: a person decides).
+ */
+function phaseOf(r: ComparisonResult, v: Verdict): MeasurementPhase {
   switch (r.decision) {
     case 'fail':
       return 'Failed';
     case 'pass':
-      return 'Successful';
-    case 'continue':
-      // A sequential look with no evidence yet is fine; a last Mann-Whitney look with too few
-      // samples proves nothing: a person decides.
-      return r.test === 'mann-whitney' ? 'Inconclusive' : 'Successful';
+      return v.problem === undefined ? 'Successful' : noDataPhase(v.noData);
+    case 'continue': {
+      if (v.problem === undefined) return v.final ? 'Inconclusive' : 'Successful';
+      const phase = noDataPhase(v.noData);
+      return v.final && phase === 'Successful' ? 'Inconclusive' : phase;
+    }
     default: {
       const never: never = r.decision;
       throw new Error(`unknown decision ${String(never)}`);
     }
   }
-}
-
-function fmt(n: number): string {
-  return Number(n.toPrecision(4)).toString();
-}
-
-/** One line: the decision with its numbers, e.g. for a measurement message or the CLI. */
-export function describeComparison(r: ComparisonResult, looks: number): string {
-  const evidence =
-    r.bound === undefined
-      ? `p=${fmt(r.pValue)}`
-      : `p=${fmt(r.pValue)} (log LR ${fmt(r.statistic)}, bound ${fmt(r.bound)})`;
-  const verdict =
-    r.decision === 'fail'
-      ? 'canary worse than baseline'
-      : r.decision === 'pass'
-        ? 'no evidence the canary is worse'
-        : r.test === 'mann-whitney'
-          ? 'too few samples for a verdict'
-          : 'no evidence yet';
-  return `look ${looks}: ${verdict}: ${r.test} ${evidence}, ${r.effectKind} ${fmt(r.effect)}, n ${r.nCanary}/${r.nBaseline}`;
 }

@@ -109,7 +109,10 @@ export interface CompareSpec {
   alpha?: number;
   /** The ratio canary/baseline still counted as no worse. Default 1. */
   margin?: number;
-  /** mannWhitney: samples per side needed for a verdict. Default 3. */
+  /**
+   * Evidence needed for a verdict: samples per side (mannWhitney, default 3), or looks with data
+   * on both sides before the last look may pass (sequential, default 2).
+   */
   minSamples?: number;
 }
 

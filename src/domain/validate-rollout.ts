@@ -1,4 +1,4 @@
-import { metricKindProblems } from './analysis-kinds.js';
+import { metricKindProblems, type MetricKindOptions } from './analysis-kinds.js';
 import { parseDuration } from './duration.js';
 import {
   STEP_KINDS,
@@ -283,7 +283,11 @@ export function validateRolloutSpec(spec: RolloutSpec): SpecProblem[] {
 }
 
 /** Problems of a list of metrics: unique names, durations, at least one condition each. */
-export function validateMetricSpecs(field: string, metrics: readonly MetricSpec[]): SpecProblem[] {
+export function validateMetricSpecs(
+  field: string,
+  metrics: readonly MetricSpec[],
+  options: MetricKindOptions = {},
+): SpecProblem[] {
   const out: Problems = [];
   if (metrics.length === 0) out.push({ field, message: 'must list at least one metric' });
   checkUniqueNames(out, field, metrics);
@@ -292,7 +296,7 @@ export function validateMetricSpecs(field: string, metrics: readonly MetricSpec[
     checkDuration(out, `${f}.interval`, m.interval, true);
     checkDuration(out, `${f}.initialDelay`, m.initialDelay);
     checkDuration(out, `${f}.timeout`, m.timeout, true);
-    out.push(...metricKindProblems(f, m));
+    out.push(...metricKindProblems(f, m, options));
   });
   return out;
 }

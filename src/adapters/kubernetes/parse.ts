@@ -245,7 +245,7 @@ export function parseAnalysisTemplate(raw: unknown): AnalysisTemplate {
 /** Validates an AnalysisRun (spec and status). */
 export function parseAnalysisRun(raw: unknown): AnalysisRun {
   const run = check<AnalysisRun>('AnalysisRun', getCheckers().run, raw);
-  const problems = validateMetricSpecs('spec.metrics', run.spec.metrics);
+  const problems = validateMetricSpecs('spec.metrics', run.spec.metrics, { run: true });
   if (problems.length > 0) fail('AnalysisRun', raw, problems);
   return run;
 }

@@ -29,7 +29,8 @@ export interface LocationTestOptions {
   effects?: readonly number[];
   /** The null is "shift <= margin" on the log scale. Default 0. */
   margin?: number;
-  /** Looks before a decision other than 'continue' is possible. Default 2. */
+  /** Looks (finite differences) before a decision other than 'continue' is possible, pass or
+   * fail. Default 2. */
   minLooks?: number;
 }
 
@@ -77,8 +78,10 @@ export function judgeLocationTest(
   const alpha = options.alpha ?? 0.005;
   const minLooks = options.minLooks ?? 2;
   const pValue = Math.min(1, Math.exp(-state.maxLogMixture));
-  const failed = state.n >= minLooks && pValue <= alpha;
-  const decision: Decision = failed ? 'fail' : options.final ? 'pass' : 'continue';
+  const enough = state.n >= Math.max(1, minLooks);
+  const failed = enough && pValue <= alpha;
+  // Too few differences is no evidence either way: never a pass, even at the last look.
+  const decision: Decision = failed ? 'fail' : options.final && enough ? 'pass' : 'continue';
   return {
     test: 'location-msprt',
     statistic: logMixture(state, options),

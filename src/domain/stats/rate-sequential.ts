@@ -34,6 +34,11 @@ export interface RateTestOptions {
    * a canary on its own, nor can two; it takes at least three. Infinity turns the cap off.
    */
   maxLogEvidencePerLook?: number;
+  /**
+   * Informative looks (traffic on both sides) needed before the last look may pass. Default 1.
+   * With fewer, the last look's decision stays 'continue': no evidence is never a pass.
+   */
+  minLooks?: number;
 }
 
 export const DEFAULT_ALPHA = 0.005;
@@ -48,13 +53,25 @@ export interface RateLook {
   baselineEvents: number;
 }
 
-/** Plain JSON, so it can be stored in an AnalysisRun between looks. */
+/**
+ * Plain JSON, so it can be stored in an AnalysisRun between looks. The totals and the
+ * Mantel-Haenszel sums count informative looks only (traffic on both sides). The optional
+ * fields are absent from states stored by older versions.
+ */
 export interface RateTestState {
   /** Log likelihood ratio of each alternative in `ratios`, in order. */
   logLikelihoodRatios: number[];
   /** Largest log mixture value seen at any look (for the always-valid p-value). */
   maxLogMixture: number;
+  /** Every look added, informative or not. */
   looks: number;
+  /** Looks with traffic on both sides: the only ones that carry evidence. */
+  informativeLooks?: number;
+  /** Mantel-Haenszel sums for the effect (see rateRatio): sum x_c n_b / n, sum x_b n_c / n. */
+  mhCanary?: number;
+  mhBaseline?: number;
+  /** sum (n_c / n)(n_b / n) over informative looks: the weight of the smoothing. */
+  mhWeight?: number;
   canaryTotal: number;
   canaryEvents: number;
   baselineTotal: number;
@@ -67,6 +84,10 @@ export function initRateTest(options: RateTestOptions = {}): RateTestState {
     logLikelihoodRatios: ratios.map(() => 0),
     maxLogMixture: 0,
     looks: 0,
+    informativeLooks: 0,
+    mhCanary: 0,
+    mhBaseline: 0,
+    mhWeight: 0,
     canaryTotal: 0,
     canaryEvents: 0,
     baselineTotal: 0,
@@ -88,13 +109,21 @@ export function updateRateTest(
     ...state,
     logLikelihoodRatios: [...state.logLikelihoodRatios],
     looks: state.looks + 1,
-    canaryTotal: state.canaryTotal + nc,
-    canaryEvents: state.canaryEvents + xc,
-    baselineTotal: state.baselineTotal + nb,
-    baselineEvents: state.baselineEvents + xb,
   };
-  // An interval with no traffic on one side, or no events at all, carries no information.
-  if (nc > 0 && nb > 0 && xc + xb > 0) {
+  // A look without traffic on one side (or with counts that are not counts) carries no
+  // information: it changes nothing but the number of looks.
+  if (!isInformative(look)) return next;
+  const n = nc + nb;
+  next.informativeLooks = informativeLooks(state) + 1;
+  next.canaryTotal = state.canaryTotal + nc;
+  next.canaryEvents = state.canaryEvents + xc;
+  next.baselineTotal = state.baselineTotal + nb;
+  next.baselineEvents = state.baselineEvents + xb;
+  next.mhCanary = (state.mhCanary ?? 0) + (xc * nb) / n;
+  next.mhBaseline = (state.mhBaseline ?? 0) + (xb * nc) / n;
+  next.mhWeight = (state.mhWeight ?? 0) + (nc / n) * (nb / n);
+  // Without any event the likelihood ratio is 1 for every alternative.
+  if (xc + xb > 0) {
     const theta0 = (margin * nc) / (margin * nc + nb);
     ratios.forEach((rho, i) => {
       const theta1 = (rho * margin * nc) / (rho * margin * nc + nb);
@@ -108,7 +137,8 @@ export function updateRateTest(
 
 /**
  * The result after the looks so far. `final` marks the last planned look: with no failure by
- * then the canary passes; before it, no failure means 'continue'.
+ * then and at least minLooks informative looks the canary passes; otherwise 'continue' (at the
+ * last look: not enough evidence for a verdict; the caller decides what that means).
  */
 export function judgeRateTest(
   state: RateTestState,
@@ -118,7 +148,8 @@ export function judgeRateTest(
   const statistic = logMeanExp(state.logLikelihoodRatios);
   const pValue = Math.min(1, Math.exp(-state.maxLogMixture));
   const failed = pValue <= alpha;
-  const decision: Decision = failed ? 'fail' : options.final ? 'pass' : 'continue';
+  const enough = informativeLooks(state) >= Math.max(1, options.minLooks ?? 1);
+  const decision: Decision = failed ? 'fail' : options.final && enough ? 'pass' : 'continue';
   return {
     test: 'rate-msprt',
     statistic,
@@ -132,15 +163,46 @@ export function judgeRateTest(
   };
 }
 
+/** Both sides served requests, and every count is a finite non-negative number. */
+export function isInformative(look: RateLook): boolean {
+  const counts = [look.canaryTotal, look.canaryEvents, look.baselineTotal, look.baselineEvents];
+  return (
+    counts.every((c) => Number.isFinite(c) && c >= 0) &&
+    look.canaryTotal > 0 &&
+    look.baselineTotal > 0
+  );
+}
+
+/** Looks with traffic on both sides; a state stored before the count existed falls back. */
+export function informativeLooks(state: RateTestState): number {
+  if (state.informativeLooks !== undefined) return state.informativeLooks;
+  return state.canaryTotal > 0 && state.baselineTotal > 0 ? state.looks : 0;
+}
+
 /**
- * Canary rate over baseline rate, with half an event added to each side so that a side with
- * no events still gives a finite ratio (JSON has no Infinity).
+ * Canary rate over baseline rate: the Mantel-Haenszel estimate over the informative looks,
+ * each look a stratum with its own traffic split (the canary's weight grows between looks),
+ *   RR = (C + h) / (B + h),  C = sum x_c n_b / n,  B = sum x_b n_c / n,  n = n_c + n_b,
+ *   h = 1/2 * mean over looks of (n_c / n)(n_b / n).
+ * h is half an event shared between the sides in proportion to their traffic, i.e. 1/(2n)
+ * added to both sides' rates: it keeps the ratio finite (JSON has no Infinity) and pulls it
+ * toward 1, never toward the traffic split. No event on either side gives exactly 1, as does
+ * no informative look. One look, 1000 requests and 20 errors against 1000 and 10:
+ * C = 10, B = 5, h = 0.125, RR = 10.125 / 5.125 = 1.9756.
  */
 export function rateRatio(state: RateTestState): number {
-  if (state.canaryTotal <= 0 || state.baselineTotal <= 0) return 1;
-  const canaryRate = (state.canaryEvents + 0.5) / state.canaryTotal;
-  const baselineRate = (state.baselineEvents + 0.5) / state.baselineTotal;
-  return canaryRate / baselineRate;
+  const looks = informativeLooks(state);
+  if (looks === 0) return 1;
+  if (state.mhCanary === undefined || state.mhBaseline === undefined) {
+    // A state stored before the Mantel-Haenszel sums: the pooled rates, smoothed the same way.
+    const half = 0.5 / (state.canaryTotal + state.baselineTotal);
+    const canaryRate = state.canaryEvents / state.canaryTotal + half;
+    const baselineRate = state.baselineEvents / state.baselineTotal + half;
+    return canaryRate / baselineRate;
+  }
+  const h = (0.5 * (state.mhWeight ?? 0)) / looks;
+  if (state.mhCanary === 0 && state.mhBaseline === 0) return 1;
+  return (state.mhCanary + h) / (state.mhBaseline + h);
 }
 
 /** log(mean(exp(values))) without overflow: the log of an equal-weight mixture. */

@@ -182,7 +182,7 @@ describe('compare metric', () => {
     expect(() =>
       parseAnalysisTemplate(
         raw({
-          compare: { test: 'sequential', metric: 'latency', queries: { latency: 'l' } },
+          compare: { test: 'sequential', metric: 'latency', queries: { latency: 'l{{workload}}' } },
           successCondition: 'result[0] > 1',
         }),
       ),

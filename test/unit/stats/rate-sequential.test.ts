@@ -26,7 +26,8 @@ describe('rate mSPRT (canary error rate against baseline)', () => {
     const r = judgeRateTest(state, options);
     expect(r.statistic).to.be.closeTo(1.6989904, 1e-6);
     expect(r.pValue).to.be.closeTo(0.1828681, 1e-6);
-    expect(r.effect).to.be.closeTo(20.5 / 10.5, 1e-9);
+    // Mantel-Haenszel: C = 20*1000/2000 = 10, B = 5, h = 0.5 * 0.25; (10 + h) / (5 + h).
+    expect(r.effect).to.be.closeTo(10.125 / 5.125, 1e-9);
     expect(r.effectKind).to.equal('rate-ratio');
     expect(r.decision).to.equal('continue');
     expect(judgeRateTest(state, { ...options, final: true }).decision).to.equal('pass');
