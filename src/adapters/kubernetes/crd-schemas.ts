@@ -145,7 +145,10 @@ const compareSpec = obj(
       description: 'Ratio canary/baseline still counted as no worse. Default 1.',
       minimum: 0,
     },
-    minSamples: int('mannWhitney: samples per side needed for a verdict. Default 3.', 1),
+    minSamples: int(
+      'Looks with data on both sides needed before a pass (sequential, default 2) or a verdict (mannWhitney, samples per side, default 3).',
+      1,
+    ),
   },
   ['test', 'metric'],
 );
