@@ -29,6 +29,14 @@ describe('Prometheus adapter against a real Prometheus', () => {
     expect(answer).to.deep.equal({ kind: 'values', values: [0.97, 2] });
   });
 
+  it('sends a query too long for a URL (1.5 MB) in the body and gets its answer', async () => {
+    const long = `vector(1) or up{job="${'x'.repeat(1_500_000)}"}`;
+    expect(await measure(prometheus.current.url, long, 10_000)).to.deep.equal({
+      kind: 'values',
+      values: [1],
+    });
+  });
+
   it('answers a scalar as one value', async () => {
     expect(await measure(prometheus.current.url, 'scalar(vector(3)) * 2')).to.deep.equal({
       kind: 'values',

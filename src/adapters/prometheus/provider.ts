@@ -90,6 +90,9 @@ async function send(
   };
   const driver = new PrometheusDriver({
     endpoint,
+    // In the body, not the URL: a long query (big regexes, generated SLIs) would otherwise hit
+    // the server's URL limit and come back as a misleading connection reset.
+    preferPost: true,
     // A last resort only: the race in measurePrometheus is the real bound.
     timeout: q.timeoutMs + 1000,
     requestInterceptor: {
