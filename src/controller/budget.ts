@@ -15,9 +15,31 @@ export interface BudgetReader {
   read(namespace: string, slo: string): Promise<BudgetObservation>;
 }
 
-export function budgetReaderFrom(source: SloStatusSource): BudgetReader {
+type SloStatus = Awaited<ReturnType<SloStatusSource['get']>>;
+
+/** A watch cache of SLOs (runtime.ts); read instead of the API server once it has synced. */
+export interface SloStatusCache {
+  hasSynced(): boolean;
+  get(namespace: string, name: string): SloStatus | undefined;
+}
+
+export function budgetReaderFrom(
+  source: SloStatusSource,
+  cache: () => SloStatusCache | undefined = () => undefined,
+): BudgetReader {
   return {
     async read(namespace, slo) {
+      const c = cache();
+      if (c?.hasSynced()) {
+        const hit = c.get(namespace, slo);
+        if (!hit) return { slo, found: false };
+        return {
+          slo,
+          found: true,
+          remaining: hit.status?.errorBudgetRemaining,
+          evaluatedAt: hit.status?.evaluatedAt,
+        };
+      }
       try {
         const found = await source.get({ namespace, name: slo });
         return {

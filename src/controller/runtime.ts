@@ -70,7 +70,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     concurrency: o.concurrency,
     resyncMs: o.resyncMs,
     cache: { rollouts, deployments, analysisRuns: runs },
-    budgets: budgetReaderFrom(sloAccess(clients)),
+    // The budget comes from the SLO watch cache once it has synced, else from the API server.
+    budgets: budgetReaderFrom(sloAccess(clients), () => slos),
     slos: sloAccess(clients),
   });
   let leading = o.leaderElection === undefined;
