@@ -74,7 +74,16 @@ export function sloPaths(
       get: {
         summary: "List a namespace's SLOs with their error budget and burn rates",
         security: [{ bearer: [] }],
-        parameters: [{ $ref: '#/components/parameters/namespace' }],
+        parameters: [
+          { $ref: '#/components/parameters/namespace' },
+          {
+            name: 'service',
+            in: 'query',
+            required: false,
+            description: "Only this service's SLOs.",
+            schema: { type: 'string' },
+          },
+        ],
         responses: {
           '200': {
             description: 'SLOs',

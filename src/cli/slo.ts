@@ -30,11 +30,12 @@ export function addSloCommands(program: Command, deps: SloCommandDeps): void {
   slo
     .command('list')
     .description('List the SLOs of the namespace with budget left, burn rates and alerts')
-    .action(async () => {
+    .option('--service <name>', "only this service's SLOs")
+    .action(async (o: { service?: string }) => {
       const res = await (await deps.client()).slos<{ items: SloView[] }>(ns());
-      deps.print(res.items, () =>
-        res.items.length ? sloTable(res.items) : `No SLOs in namespace ${ns()}.\n`,
-      );
+      const items = res.items.filter((i) => o.service === undefined || i.service === o.service);
+      const none = `No SLOs${o.service ? ` of service ${o.service}` : ''} in namespace ${ns()}.\n`;
+      deps.print(items, () => (items.length ? sloTable(items) : none));
     });
 
   slo

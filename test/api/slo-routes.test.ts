@@ -45,6 +45,18 @@ describe('SLO routes on the sandbox API server', () => {
     expect(evaluated?.status.firingAlerts[0]).to.include({ severity: 'page', longWindow: '1h' });
   });
 
+  it('filters the list by service, and refuses a malformed service with 400 naming the field', async () => {
+    const get = (q: string) =>
+      request(t.app)
+        .get(`/api/v1/namespaces/${SLO_NS}/slos${q}`)
+        .set('Authorization', bearer('viewer'));
+    expect(((await get('?service=shop')).body as { items: SloView[] }).items).to.have.length(2);
+    expect(((await get('?service=cart')).body as { items: SloView[] }).items).to.have.length(0);
+    const bad = await get('?service=Not%20A%20Name');
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.details.field).to.equal('query.service');
+  });
+
   it('shows an SLO not evaluated yet with nulls, not zeros', async () => {
     const res = await request(t.app)
       .get(`/api/v1/namespaces/${SLO_NS}/slos/shop-new`)

@@ -66,6 +66,15 @@ describe('sluice slo', function () {
     expect(r.out).to.match(/shop-new\s+shop\s+99\.99%\s+28d\s+-\s+-\s+-\s+-\s+-/);
   });
 
+  it('lists only one service with --service', async () => {
+    expect((await cli(['-n', SLO_NS, 'slo', 'list', '--service', 'shop'])).out).to.contain(
+      'shop-availability',
+    );
+    const none = await cli(['-n', SLO_NS, 'slo', 'list', '--service', 'cart']);
+    expect(none.code).to.equal(0);
+    expect(none.out).to.equal(`No SLOs of service cart in namespace ${SLO_NS}.\n`);
+  });
+
   it('gets one SLO as a table, as JSON and as YAML', async () => {
     const table = await cli(['-n', SLO_NS, 'slo', 'get', 'shop-availability']);
     expect(table.out).to.contain('Budget left: 40% (consumed 60%)');
