@@ -157,7 +157,7 @@ function measure(metrics: ApiMetrics) {
   };
 }
 
-async function runProbes(
+export async function runProbes(
   probes: Record<string, Probe>,
   timeoutMs: number,
 ): Promise<Record<string, string>> {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The controller process: `node dist/controller/main.js --prometheus-url http://prometheus:9090`.
+import { controllerProbes } from './probes.js';
+import { runProbes } from '../api/app.js';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -97,20 +99,38 @@ export async function main(argv: string[]): Promise<void> {
       : undefined,
     ...(o.slo ? { slo: { intervalMs: o.sloInterval } } : {}),
   });
+  const probes = controllerProbes({
+    clients: runtime.clients,
+    prometheusUrl: o.prometheusUrl,
+    unleashUrl: o.unleashUrl,
+    leadership: () => runtime.isLeader(),
+  });
   const api = o.apiConfig
     ? await startControlApi(await loadControlApiConfig(o.apiConfig), {
         kubeConfig: kc,
         readCache: runtime.rollouts,
         logger,
-        probes: { leadership: async () => undefined },
+        probes,
         ...(unleash ? { flags: { admin: unleash, defaults: flagDefaults } } : {}),
       })
     : undefined;
   if (api) logger.info('control API listening', { url: api.url });
   const server = createServer((req, res) => {
     if (req.url === '/healthz') return void res.writeHead(200).end('ok');
-    if (req.url === '/readyz')
-      return void res.writeHead(200).end(runtime.isLeader() ? 'leader' : 'follower');
+    if (req.url === '/readyz') {
+      // Deep: the API server, Prometheus and Unleash answer (see probes.ts).
+      void runProbes(probes, 2000).then((checks) => {
+        const ready = Object.values(checks).every((c) => c === 'ok');
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            status: ready ? 'ready' : 'not ready',
+            leader: runtime.isLeader(),
+            checks,
+          }),
+        );
+      });
+      return;
+    }
     if (req.url === '/metrics') {
       void runtime.controller.metrics.registry.metrics().then((text) => {
         res

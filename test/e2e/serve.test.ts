@@ -63,6 +63,13 @@ describe('demo --serve (end to end)', function () {
     expect(info.rollout).to.deep.equal({ namespace: 'demo', name: 'shop' });
   });
 
+  it('answers /readyz after asking the sandbox API server and Prometheus', async () => {
+    const res = await fetch(`${info.apiUrl}/readyz`);
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { checks: Record<string, string> };
+    expect(body.checks).to.include({ apiserver: 'ok', prometheus: 'ok', leadership: 'ok' });
+  });
+
   it('refuses a wrong token with 401 and a viewer command with 403', async () => {
     const url = `${info.apiUrl}/api/v1/namespaces/demo/rollouts/shop`;
     expect((await fetch(url, { headers: { authorization: 'Bearer nope' } })).status).to.equal(401);

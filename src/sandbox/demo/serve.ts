@@ -1,3 +1,4 @@
+import { controllerProbes } from '../../controller/probes.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +96,12 @@ export async function serveDemo(o: ServeOptions): Promise<void> {
         kubeConfig: stack.kubeConfig,
         readCache: stack.runtime.rollouts,
         logger: o.logger,
+        probes: controllerProbes({
+          clients: stack.runtime.clients,
+          prometheusUrl: stack.prometheus.url,
+          unleashUrl: flags?.unleash.url,
+          leadership: () => stack.runtime?.isLeader(),
+        }),
         ...(flags ? { flags: { admin: flags.admin, defaults: flags.ref } } : {}),
       },
     );
