@@ -1,8 +1,14 @@
+import type { Notifier } from '../adapters/notify/webhook.js';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { InvalidSpecError, SluiceError, errorMessage } from '../domain/errors.js';
 import { decide } from '../domain/rollout/decide.js';
 import type { Action, Decision, Transition } from '../domain/rollout/model.js';
-import { ROLLOUT_PHASES, type AnalysisRun, type Rollout } from '../domain/types.js';
+import {
+  ROLLOUT_PHASES,
+  type AnalysisRun,
+  type Rollout,
+  type RolloutStatus,
+} from '../domain/types.js';
 import type { Resources } from '../adapters/kubernetes/resources.js';
 import type { MetricProvider } from '../domain/provider.js';
 import { rolloutLogger, type Logger } from '../logging.js';
@@ -33,6 +39,8 @@ export interface ControllerOptions {
   concurrency?: number | undefined;
   /** Every rollout is looked at again at least this often. Default 30 s. */
   resyncMs?: number | undefined;
+  /** Sends each transition to Slack, PagerDuty or a JSON webhook (adapters/notify). */
+  notifier?: Notifier | undefined;
   /** Reads ServiceLevelObjective budgets for spec.budgetPolicy. */
   budgets?: BudgetReader | undefined;
   /** Reads the ServiceLevelObjectives that burn-rate metrics name (execute.ts, run-metrics.ts). */
@@ -192,7 +200,7 @@ export class Controller {
     this.holdUntil.delete(`${ROLLOUT}/${namespace}/${name}`);
     clearErrorConditions(decision);
     if (!(await this.writeStatus(rollout, decision))) return decision;
-    for (const t of decision.transitions) await this.record(rollout, t, log);
+    for (const t of decision.transitions) await this.record(rollout, t, log, decision.status);
     this.updateGauges(rollout, decision);
     for (const run of Object.values(decision.status.analysisRuns ?? {}))
       this.enqueueRun(namespace, run);
@@ -330,7 +338,23 @@ export class Controller {
   }
 
   /** One call records a transition: log line, Event and metric. */
-  private async record(rollout: Rollout, t: Transition, log: Logger): Promise<void> {
+  private async record(
+    rollout: Rollout,
+    t: Transition,
+    log: Logger,
+    status: RolloutStatus,
+  ): Promise<void> {
+    this.o.notifier?.notify({
+      namespace: rollout.metadata.namespace ?? 'default',
+      rollout: rollout.metadata.name,
+      revision: status.canaryRevision,
+      step: status.currentStepIndex,
+      phase: status.phase,
+      type: t.type,
+      reason: t.reason,
+      message: t.message,
+      at: new Date(this.clock.now()).toISOString(),
+    });
     const fields = { reason: t.reason, message: t.message };
     if (t.type === 'Warning') log.warn('rollout transition', fields);
     else log.info('rollout transition', fields);

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // The controller process: `node dist/controller/main.js --prometheus-url http://prometheus:9090`.
+import {
+  NOTIFY_FORMATS,
+  createWebhookNotifier,
+  type Notifier,
+  type NotifyFormat,
+} from '../adapters/notify/webhook.js';
 import { controllerProbes } from './probes.js';
 import { runProbes } from '../api/app.js';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger } from '../logging.js';
+import { createLogger, type Logger } from '../logging.js';
 import { startRuntime } from './runtime.js';
 import { flagPortFor } from './flags.js';
 import { loadControlApiConfig, startControlApi } from './control-api.js';
@@ -30,6 +36,25 @@ interface MainOptions {
   unleashEnvironment: string;
   slo: boolean;
   sloInterval: number;
+  notifyUrl?: string;
+  notifyFormat: string;
+  notifyWarningsOnly?: boolean;
+}
+
+/** --notify-*: the PagerDuty routing key comes from $SLUICE_PAGERDUTY_ROUTING_KEY, not a flag. */
+function notifierFrom(o: MainOptions, logger: Logger): Notifier {
+  const format = o.notifyFormat as NotifyFormat;
+  if (!NOTIFY_FORMATS.includes(format))
+    throw new Error(
+      `--notify-format must be one of ${NOTIFY_FORMATS.join(', ')}, got "${o.notifyFormat}"`,
+    );
+  return createWebhookNotifier({
+    url: o.notifyUrl ?? '',
+    format,
+    minimum: o.notifyWarningsOnly ? 'warning' : 'all',
+    routingKey: process.env.SLUICE_PAGERDUTY_ROUTING_KEY,
+    logger,
+  });
 }
 
 function sloInterval(value: string): number {
@@ -65,6 +90,12 @@ export async function main(argv: string[]): Promise<void> {
     )
     .option('--unleash-project <p>', 'default project of spec.featureFlags', 'default')
     .option('--unleash-environment <e>', 'default environment of spec.featureFlags', 'development')
+    .option(
+      '--notify-url <url>',
+      'send rollout transitions here (Slack incoming webhook, PagerDuty Events API v2, or JSON)',
+    )
+    .option('--notify-format <format>', `body format: ${NOTIFY_FORMATS.join(', ')}`, 'json')
+    .option('--notify-warnings-only', 'notify only Warning transitions (rollbacks, freezes)')
     .option('--no-slo', 'do not watch or evaluate ServiceLevelObjectives')
     .option(
       '--slo-interval <duration>',
@@ -87,8 +118,10 @@ export async function main(argv: string[]): Promise<void> {
   const unleash =
     o.unleashUrl && token ? new UnleashAdmin({ url: o.unleashUrl, token, logger }) : undefined;
   const flags = unleash ? flagPortFor(unleash, flagDefaults) : undefined;
+  const notifier = o.notifyUrl ? notifierFrom(o, logger) : undefined;
   const runtime = await startRuntime({
     flags,
+    notifier,
     kubeConfig: kc,
     logger,
     prometheusUrl: o.prometheusUrl,

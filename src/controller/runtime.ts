@@ -1,3 +1,4 @@
+import type { Notifier } from '../adapters/notify/webhook.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createKubeClients, type KubeClients } from '../adapters/kubernetes/client.js';
 import { KubeEventRecorder } from '../adapters/kubernetes/events.js';
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   flags?: FlagPort | undefined;
   /** Client-side limit on API server requests per second (watches included); default none. */
   kubeQps?: number | undefined;
+  /** Where transitions are sent (Slack, PagerDuty, a JSON webhook); absent: nowhere. */
+  notifier?: Notifier | undefined;
   /** Evaluate ServiceLevelObjectives (leader only) this often; absent: SLOs are not watched. */
   slo?: { intervalMs: number; queryTimeoutMs?: number | undefined } | undefined;
 }
@@ -70,6 +73,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     concurrency: o.concurrency,
     resyncMs: o.resyncMs,
     cache: { rollouts, deployments, analysisRuns: runs },
+    notifier: o.notifier,
     // The budget comes from the SLO watch cache once it has synced, else from the API server.
     budgets: budgetReaderFrom(sloAccess(clients), () => slos),
     slos: sloAccess(clients),
@@ -158,6 +162,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     async stop() {
       controller.stop();
       await sloEvaluator?.stop();
+      await o.notifier?.flush();
       await Promise.all([rollouts.stop(), deployments.stop(), runs.stop(), slos?.stop()]);
       if (elector) await elector.stop();
     },

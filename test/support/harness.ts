@@ -20,6 +20,7 @@ import { startApiServer, type ApiServer } from '../../src/sandbox/apiserver/inde
 import { startPodSimulator, type PodSimulator } from '../../src/sandbox/pods/index.js';
 import { kubeConfigFor } from './kube.js';
 import { budgetReaderFrom } from '../../src/controller/budget.js';
+import type { Notifier } from '../../src/adapters/notify/webhook.js';
 import { sloAccess } from '../../src/adapters/kubernetes/parse-slo.js';
 
 // Steps the real controller tick by tick on a fake clock against the sandbox API server and
@@ -61,6 +62,8 @@ export interface HarnessOptions {
   rawSpec?: Record<string, unknown>;
   /** The flag system the controller drives (real Unleash in the flag suites). */
   flags?: FlagPort;
+  /** Where the controller sends transitions (notification tests). */
+  notifier?: Notifier;
 }
 
 const NS = 'demo';
@@ -76,6 +79,7 @@ export class Harness {
     readonly pods: PodSimulator,
     private readonly prometheusUrl: string,
     private readonly flags: FlagPort | undefined,
+    private readonly notifier?: Notifier,
   ) {}
 
   static async start(o: HarnessOptions): Promise<Harness> {
@@ -83,7 +87,13 @@ export class Harness {
     let pods: PodSimulator | undefined;
     try {
       pods = await startPodSimulator({ server: api, defaultReadyAfterMs: 0 });
-      const h = new Harness(api, pods, o.prometheusUrl ?? 'http://127.0.0.1:9', o.flags);
+      const h = new Harness(
+        api,
+        pods,
+        o.prometheusUrl ?? 'http://127.0.0.1:9',
+        o.flags,
+        o.notifier,
+      );
       const kc = kubeConfigFor(api.url);
       h.objects = KubernetesObjectApi.makeApiClient(kc);
       h.resources = createResources(createKubeClients(kc));
@@ -115,6 +125,7 @@ export class Harness {
       manual: true,
       flags: this.flags,
       budgets: budgetReaderFrom(sloAccess(clients)),
+      notifier: this.notifier,
     });
   }
 
