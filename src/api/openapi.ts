@@ -47,9 +47,8 @@ export const BODY_SCHEMAS = {
         type: 'string',
         minLength: 1,
         maxLength: 1024,
-        // At least one letter, digit, punctuation mark or symbol: a reason made only of spaces
-        // or invisible characters (zero-width space, word joiner) says nothing.
-        pattern: '[\\p{L}\\p{N}\\p{P}\\p{S}]',
+        // Visible text is checked after the schema (domain/text.ts): a reason made only of
+        // blank or invisible characters says nothing.
         description: 'Why the error-budget freeze is bypassed; kept in the audit log.',
       },
     },

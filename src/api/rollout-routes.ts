@@ -9,6 +9,7 @@ import type { RolloutBackend, RolloutRef } from './backend.js';
 import { decideCommand } from './command-rules.js';
 import { BadRequestError, toSluiceError } from './errors.js';
 import type { SluiceError } from '../domain/errors.js';
+import { hasVisibleText } from '../domain/text.js';
 import type { IdempotencyCache } from './idempotency.js';
 import type { KeyedLock } from './keyed-lock.js';
 import type { ApiMetrics } from './metrics.js';
@@ -103,6 +104,11 @@ export function rolloutRoutes(deps: RolloutRoutesDeps): Router {
           details: { field: 'header.Content-Type' },
         });
       const body = validateBody<PromoteBody & NoteBody>(SCHEMA[verb], req.body);
+      if (verb === 'override-budget' && !hasVisibleText(body.reason ?? ''))
+        throw new BadRequestError(
+          'body.reason must say why in visible text (letters, digits or punctuation), not only blank or invisible characters',
+          { details: { field: 'body.reason' } },
+        );
       const kind = kindOf(verb, body);
       const key = idempotencyKey(req);
       const run = () =>

@@ -321,6 +321,16 @@ describe('rollout routes', () => {
       .send({ reason: '\u200b\u2060 ' });
     expect(invisible.status).to.equal(400);
     expect(invisible.body.error.details.field).to.equal('body.reason');
+    for (const blank of ['\u2800\u2800', '\u3164', '\u115f'])
+      expect(
+        (
+          await request(t.app)
+            .post(`${BASE}/frozen/override-budget`)
+            .set('Authorization', bearer('operator'))
+            .send({ reason: blank })
+        ).status,
+        JSON.stringify(blank),
+      ).to.equal(400);
     const viewer = await request(t.app)
       .post(`${BASE}/frozen/override-budget`)
       .set('Authorization', bearer('viewer'))

@@ -1,4 +1,5 @@
 import { decideBudgetGate } from '../slo/gate.js';
+import { hasVisibleText } from '../text.js';
 import type { DecisionBuilder } from './builder.js';
 import { ignoreCommand } from './lifecycle.js';
 
@@ -11,8 +12,6 @@ import { ignoreCommand } from './lifecycle.js';
 /** An SLO status older than this counts as unknown: the evaluator has stopped reporting. */
 export const BUDGET_STALE_MS = 15 * 60_000;
 const RECHECK_MS = 30_000;
-/** A reason must say something: a letter, digit, punctuation mark or symbol. */
-const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
 /**
  * Whether the candidate may start now. When it may not, the decision is already made
@@ -83,7 +82,7 @@ function takeOverride(d: DecisionBuilder, revision: string): void {
   for (const cmd of d.obs.commands) {
     if (cmd.kind !== 'overrideBudget') continue;
     const reason = cmd.reason?.trim() ?? '';
-    if (!VISIBLE.test(reason)) {
+    if (!hasVisibleText(reason)) {
       ignoreCommand(d, cmd, 'an override needs a reason (visible text)');
       continue;
     }

@@ -105,6 +105,7 @@ export function startRollout(d: DecisionBuilder): void {
   const preview = d.rollout.spec.strategy.blueGreen?.previewReplicaCount;
   d.act({ kind: 'scaleCandidate', replicas: preview === undefined ? full : Math.max(preview, 1) });
   d.clearCondition('Aborted');
+  d.clearCondition('Paused');
   d.setCondition('Progressing', 'True', 'RolloutStarted', `rolling out ${target.revision}`);
   d.transition(
     'RolloutStarted',
@@ -140,6 +141,8 @@ export function abortRollout(
   delete s.headerRoute;
   delete s.fullPromotionRequested;
   delete s.pausedAt;
+  // Whatever paused it, an aborted rollout is not paused (kubectl wait --for=condition=Paused).
+  d.clearCondition('Paused');
   d.setCondition('Progressing', 'False', reason, message);
   d.setCondition('Aborted', 'True', reason, message);
   d.transition(reason, message, { warning: true, phase: 'Aborted' });

@@ -19,7 +19,7 @@ function pausedAtStep(): World {
   return w;
 }
 
-describe('Paused condition after abort and retry (fresh user 2)', () => {
+describe('Paused condition after abort and retry ', () => {
   it('does not report Paused=True on a rollout aborted while paused at a step', () => {
     const w = pausedAtStep();
     w.command('abort', { reason: 'f2' });

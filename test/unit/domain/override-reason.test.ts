@@ -34,7 +34,7 @@ function frozen(): FrozenWorld {
   return w;
 }
 
-describe('budget override reason (fresh user 2)', () => {
+describe('budget override reason ', () => {
   for (const [name, reason] of [
     ['U+2800 braille pattern blank', '\u2800\u2800'],
     ['U+3164 hangul filler', '\u3164'],
