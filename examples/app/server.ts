@@ -44,10 +44,16 @@ async function main(): Promise<void> {
     const { port } = server.address() as AddressInfo;
     process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
   });
+  // Graceful: stop accepting, close idle keep-alive connections, let requests in flight finish
+  // (a rollout's old version must not fail the requests it is still answering); give up after 10 s.
   const stop = (): void => {
     evaluator?.close();
     server.close(() => process.exit(0));
-    server.closeAllConnections();
+    server.closeIdleConnections();
+    setTimeout(() => {
+      server.closeAllConnections();
+      process.exit(0);
+    }, 10_000).unref();
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -237,6 +237,9 @@ describe('pod simulator with processRunner', () => {
       const e = sim.endpoints('default', 'web-svc');
       return e.length === 1 && e[0] !== url ? e : undefined;
     });
+    // Out of the endpoints, but still answering for a grace period (requests on their way).
+    expect(() => process.kill(answer.pid, 0), 'old process alive during the grace').to.not.throw();
+    expect((await fetch(url ?? '')).status).to.equal(200);
     const answer2 = (await (await fetch(url2 ?? '')).json()) as { version: string; pid: number };
     expect(answer2.version).to.equal('2');
     await until('old process gone', () => {

@@ -26,6 +26,9 @@ import {
 } from './pod-set.js';
 import type { PodRunner, RunningProcess, SimPod } from './types.js';
 
+/** How long a pod's process outlives its removal from the endpoints (see retireProcess). */
+export const TERMINATION_GRACE_MS = 1500;
+
 export interface PodSimulatorOptions {
   /** The sandbox API server (anything with a `url`) or its URL. */
   server: { url: string } | string;
@@ -83,6 +86,7 @@ export async function startPodSimulator(options: PodSimulatorOptions): Promise<P
   const defaultReadyAfterMs = options.defaultReadyAfterMs ?? 300;
   const states = new Map<string, DeploymentState>();
   const processes = new Map<string, ProcessState>();
+  const terminating = new Map<string, ReturnType<typeof setTimeout>>();
   let stopped = false;
 
   const deployments = makeInformer<V1Deployment>(kc, '/apis/apps/v1/deployments', () =>
@@ -136,11 +140,29 @@ export async function startPodSimulator(options: PodSimulatorOptions): Promise<P
   }
 
   async function stopProcess(key: string): Promise<void> {
+    const t = terminating.get(key);
+    if (t) clearTimeout(t);
+    terminating.delete(key);
     const p = processes.get(key);
     if (p === undefined) return;
     processes.delete(key);
     const running = p.running ?? (await p.started);
     await running?.stop();
+  }
+
+  /**
+   * A pod that left its Deployment is out of every Service's endpoints at once, but its process
+   * gets SIGTERM only after TERMINATION_GRACE_MS, as Kubernetes removes endpoints before a
+   * pod's preStop and SIGTERM: requests already on their way to it are still answered.
+   */
+  function retireProcess(key: string): void {
+    if (terminating.has(key)) return;
+    const t = setTimeout(() => {
+      terminating.delete(key);
+      void stopProcess(key);
+    }, TERMINATION_GRACE_MS);
+    t.unref();
+    terminating.set(key, t);
   }
 
   function syncPods(state: DeploymentState, now: number): void {
@@ -167,8 +189,15 @@ export async function startPodSimulator(options: PodSimulatorOptions): Promise<P
     const ns = d.metadata?.namespace ?? '';
     const name = d.metadata?.name ?? '';
     const live = new Set(state.pods.map((p) => processKey(ns, name, p.templateHash)));
-    for (const k of [...processes.keys()])
-      if (k.startsWith(`${ns}/${name}/`) && !live.has(k)) await stopProcess(k);
+    for (const k of [...processes.keys()]) {
+      if (!k.startsWith(`${ns}/${name}/`)) continue;
+      if (!live.has(k)) retireProcess(k);
+      else if (terminating.has(k)) {
+        // The same template is back before its process stopped: keep it.
+        clearTimeout(terminating.get(k));
+        terminating.delete(k);
+      }
+    }
     const status = computeStatus(
       {
         name,
@@ -262,7 +291,8 @@ export async function startPodSimulator(options: PodSimulatorOptions): Promise<P
     const state = states.get(keyOf(ns, name));
     if (state?.timer) clearTimeout(state.timer);
     states.delete(keyOf(ns, name));
-    for (const k of [...processes.keys()]) if (k.startsWith(`${ns}/${name}/`)) void stopProcess(k);
+    // A deleted Deployment's pods leave the endpoints now and stop after the grace, too.
+    for (const k of [...processes.keys()]) if (k.startsWith(`${ns}/${name}/`)) retireProcess(k);
   }
 
   const restartOnError =
