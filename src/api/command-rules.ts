@@ -75,6 +75,15 @@ export function decideCommand(rollout: Rollout, req: CommandRequest): CommandDec
       );
   }
 
+  const pausedBy = rollout.status?.conditions?.find(
+    (c) => c.type === 'Paused' && c.status === 'True',
+  )?.reason;
+  if (req.kind === 'resume' && pausedBy === 'PausedByStep')
+    throw new CommandConflictError(
+      `cannot resume ${who}: it waits at a pause step (step ${rollout.status?.currentStepIndex ?? '?'}), which only a promote ends (phase ${phaseText})`,
+      { details },
+    );
+
   const pending = pendingCommand(rollout, req.kind);
   if (pending && isPromote)
     // NOTE: one promote per step. A second would advance the rollout a second time.

@@ -191,6 +191,30 @@ describe('rollout routes', () => {
       if (status === 409) expect(res.body.error.message).to.contain(phase);
     });
 
+  it('refuses resume at a pause step with 409 saying that promote ends it', async () => {
+    const r = makeRollout('stepped', 'Paused', 1);
+    r.status = {
+      ...r.status,
+      conditions: [
+        {
+          type: 'Paused',
+          status: 'True',
+          reason: 'PausedByStep',
+          message: 'pause step',
+          lastTransitionTime: '2026-12-04T10:00:00Z',
+        },
+      ],
+    };
+    t.backend.put(r);
+    const res = await request(t.app)
+      .post(`${BASE}/stepped/resume`)
+      .set('Authorization', bearer('operator'))
+      .send({});
+    expect(res.status).to.equal(409);
+    expect(res.body.error.message).to.contain('only a promote ends');
+    expect(t.backend.writes).to.equal(0);
+  });
+
   it('answers 400 naming the field for an abort without reason and for unknown fields', async () => {
     const a = await request(t.app)
       .post(`${BASE}/checkout/abort`)

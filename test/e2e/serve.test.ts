@@ -61,6 +61,9 @@ describe('demo --serve (end to end)', function () {
     expect(info.operatorToken).to.be.a('string').with.length.above(20);
     expect(info.viewerToken).to.not.equal(info.operatorToken);
     expect(info.rollout).to.deep.equal({ namespace: 'demo', name: 'shop' });
+    // Every key the README lists.
+    for (const key of ['adminToken', 'kubeApiUrl', 'prometheusUrl', 'proxyUrl'])
+      expect(info, key).to.have.property(key).that.is.a('string');
   });
 
   it('answers /readyz after asking the sandbox API server and Prometheus', async () => {

@@ -62,6 +62,8 @@ export function budgetAllowsStart(d: DecisionBuilder, from: 'Healthy' | 'Aborted
   }
   if (target.replicas !== 0) d.act({ kind: 'scaleCandidate', replicas: 0 });
   d.setCondition('BudgetFrozen', 'True', gate.reason, message);
+  // Still frozen: the phase message follows the budget as it is now, not as it was at the freeze.
+  if (s.phase === 'BudgetFrozen') s.message = `revision ${target.revision} waits: ${message}`;
   if (s.phase !== 'BudgetFrozen') {
     s.budget.frozenFrom = from;
     // The status shows the held revision, not the last one rolled out (and none of its steps).

@@ -103,6 +103,11 @@ function handleCommands(d: DecisionBuilder): boolean {
           ignoreCommand(d, cmd, 'not paused');
           break;
         }
+        if (pausedBy(d) === 'PausedByStep') {
+          // Resuming would only reach the same pause step again: promote ends it.
+          ignoreCommand(d, cmd, 'paused by a pause step; promote to go on');
+          break;
+        }
         d.markHandled('resume', cmd.id);
         if (resume(d, `resumed (${cmd.id})`) === 'AnalysisInconclusive') restartStepAnalysis(d);
         break;
@@ -343,6 +348,10 @@ function completeStep(d: DecisionBuilder, message: string, byCommand = false): v
   d.status.pausedMs = 0;
   d.setCondition('Progressing', 'True', 'StepCompleted', `at step ${d.step} of ${steps.length}`);
   d.requeue(0);
+}
+
+function pausedBy(d: DecisionBuilder): string | undefined {
+  return d.status.conditions?.find((c) => c.type === 'Paused' && c.status === 'True')?.reason;
 }
 
 function pause(

@@ -69,7 +69,25 @@ export function decide(rollout: Rollout, obs: Observed): Decision {
 
 function built(d: DecisionBuilder) {
   retireBaseline(d);
+  tidyHealthy(d);
   return d.build();
+}
+
+/**
+ * A Healthy status names no candidate and no step that is not there: after a promotion the
+ * steps are all done (also after a full promotion that skipped some), and a revision that was
+ * abandoned (the target went back to stable) is no longer the candidate.
+ */
+function tidyHealthy(d: DecisionBuilder): void {
+  const s = d.status;
+  if (s.phase !== 'Healthy') return;
+  if (s.canaryRevision !== undefined && s.canaryRevision !== s.stableRevision) {
+    delete s.canaryRevision;
+    delete s.currentStepIndex;
+    return;
+  }
+  const steps = d.rollout.spec.strategy.canary?.steps.length;
+  if (steps !== undefined && s.currentStepIndex !== undefined) s.currentStepIndex = steps;
 }
 
 /** Nothing is decided on routes that could not be read: say so, and look again soon. */

@@ -72,7 +72,7 @@ function announce(info: ServeInfo, json: boolean, print: (line: string) => void)
   if (json) {
     const { apiUrl, operatorToken, viewerToken, webhookSecret, rollout } = info;
     process.stdout.write(
-      `${JSON.stringify({ apiUrl, operatorToken, viewerToken, webhookSecret, rollout, adminToken: info.adminToken, kubeApiUrl: info.kubeApiUrl, prometheusUrl: info.prometheusUrl, ...(info.unleash ? { unleash: info.unleash } : {}) })}\n`,
+      `${JSON.stringify({ apiUrl, operatorToken, viewerToken, webhookSecret, rollout, adminToken: info.adminToken, kubeApiUrl: info.kubeApiUrl, prometheusUrl: info.prometheusUrl, proxyUrl: info.proxyUrl, ...(info.unleash ? { unleash: info.unleash } : {}) })}\n`,
     );
     return;
   }

@@ -70,10 +70,12 @@ describe('budget policy (BudgetFrozen)', () => {
       .filter((t) => t.reason === 'BudgetFrozen');
     expect(events).to.have.length(1);
     expect(events[0]?.type).to.equal('Warning');
-    // Looking again while still frozen repeats nothing.
+    // Looking again while still frozen repeats nothing, and the message follows the budget.
+    w.setBudget(-0.5);
     w.advance(30_000);
     const again = w.tick();
     expect(again.transitions).to.have.length(0);
+    expect(w.rollout.status?.message).to.contain('-50%');
     expect(again.requeueAfterMs).to.be.at.most(30_000);
   });
 

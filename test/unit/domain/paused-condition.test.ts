@@ -38,3 +38,37 @@ describe('Paused condition after abort and retry ', () => {
     expect(pausedCondition(w)?.status ?? 'False').to.equal('False');
   });
 });
+
+describe('a Healthy status after the rollout', () => {
+  it('says every step is done after a full promotion that skipped some', () => {
+    const w = new World({ steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }] });
+    w.settle();
+    w.newRevision('rev2');
+    w.settle();
+    w.command('promoteFull');
+    w.settle();
+    expect(w.phase).to.equal('Healthy');
+    expect(w.rollout.status?.currentStepIndex).to.equal(3);
+    expect(w.rollout.status?.canaryRevision).to.equal('rev2');
+  });
+
+  it('names no candidate once the target went back to the stable revision', () => {
+    const w = pausedAtStep();
+    w.newRevision('rev1');
+    w.settle();
+    expect(w.phase).to.equal('Healthy');
+    expect(w.rollout.status?.canaryRevision).to.equal(undefined);
+    expect(w.rollout.status?.currentStepIndex).to.equal(undefined);
+  });
+});
+
+describe('resume at a pause step', () => {
+  it('is ignored with a reason saying promote ends the step; the rollout stays paused there', () => {
+    const w = pausedAtStep();
+    w.command('resume');
+    const d = w.tick();
+    expect(w.phase).to.equal('Paused');
+    expect(d.transitions.map((t) => t.message).join(' ')).to.contain('promote to go on');
+    expect(d.transitions.map((t) => t.reason)).to.not.include('Resumed');
+  });
+});
