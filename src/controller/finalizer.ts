@@ -3,7 +3,7 @@ import type { Rollout } from '../domain/types.js';
 import type { Resources } from '../adapters/kubernetes/resources.js';
 import type { Logger } from '../logging.js';
 import { routeRefOf } from './observe.js';
-import { headerRouteName, type TrafficRouter } from './ports.js';
+import { headerRouteName, type FlagPort, type TrafficRouter } from './ports.js';
 
 // A Rollout carries this finalizer so that deleting it in the middle of a rollout first sends
 // traffic back to the routes as they were before; the primary has no ownerReference, so it keeps
@@ -15,6 +15,7 @@ export interface FinalizerDeps {
   resources: Resources;
   router: TrafficRouter;
   logger: Logger;
+  flags?: FlagPort | undefined;
 }
 
 /** Adds the finalizer once; best effort (a stale view is retried on the next reconcile). */
@@ -62,6 +63,19 @@ export async function finalize(deps: FinalizerDeps, rollout: Rollout): Promise<v
     // A VirtualService that is gone has nothing to restore; anything else is retried.
     if (!(err instanceof SluiceError && err.code === 'NotFound')) throw err;
   }
+  // Then the flags, as an abort does: back to the state recorded before the rollout touched
+  // them. A failure keeps the finalizer, so the deletion waits and this is tried again.
+  const snapshots = (inFlight || s.flagsRestorePending) && s.featureFlags ? s.featureFlags : [];
+  if (snapshots.length > 0 && !deps.flags)
+    deps.logger.warn(
+      'rollout deleted; its feature flags cannot be restored without a flag provider',
+      {
+        namespace: rollout.metadata.namespace ?? 'default',
+        rollout: rollout.metadata.name,
+        flags: snapshots.map((f) => f.name),
+      },
+    );
+  else for (const f of snapshots) await deps.flags?.restore(f.snapshot);
   const key = { namespace: rollout.metadata.namespace ?? 'default', name: rollout.metadata.name };
   await deps.resources.rollouts.patchJson(key, [
     { op: 'test', path: '/metadata/finalizers', value: finalizers },
@@ -75,5 +89,6 @@ export async function finalize(deps: FinalizerDeps, rollout: Rollout): Promise<v
     namespace: key.namespace,
     rollout: key.name,
     restored: inFlight,
+    flagsRestored: deps.flags ? snapshots.map((f) => f.name) : [],
   });
 }

@@ -156,6 +156,32 @@ describe('feature flags follow the rollout (real Unleash)', function () {
     expect(await admin(u.unleash.url).snapshot(ref)).to.deep.equal(before);
   });
 
+  it('restores the flag when the Rollout is deleted mid-rollout, as an abort would', async () => {
+    const name = 'restore-on-delete';
+    const ref = { ...REF, name };
+    await createRolloutFlag(u.unleash, name, { rollout: 100, groupId: 'g', stickiness: 'default' });
+    const before = await admin(u.unleash.url).snapshot(ref);
+    h = await Harness.start({
+      steps: [{ setWeight: 20 }, { pause: {} }],
+      spec: { featureFlags: [{ name }] },
+      flags: flagPortFor(admin(), DEFAULTS),
+    });
+    await h.settle();
+    await h.release('v2');
+    await h.settle();
+    expect(await rolloutPercentOf(name)).to.equal(20);
+    await h.resources.rollouts.delete({ namespace: 'demo', name: 'shop' });
+    await h.tick();
+    expect(h.api.store.get('rollouts', 'demo', 'shop')).to.equal(undefined);
+    expect(h.routeWeights()).to.deep.equal([100, 0]);
+    expect(await admin(u.unleash.url).snapshot(ref)).to.deep.equal(before);
+  });
+
+  async function rolloutPercentOf(name: string): Promise<number> {
+    const flag = await admin(u.unleash.url).getFlag({ ...REF, name });
+    return Number(flag.strategies.find((x) => x.name === 'flexibleRollout')?.parameters['rollout']);
+  }
+
   it('never moves traffic past a flag it could not set while Unleash is down, then goes on', async () => {
     const name = 'down-flag';
     await createRolloutFlag(u.unleash, name, { rollout: 0 });
