@@ -6,6 +6,11 @@ import type { RunState } from './model.js';
 import { beginPromotion } from './promote.js';
 import { hostsOf, holdWeights, planRoutes, syncRoutes } from './routes.js';
 import { explicitFlag, flagsRecorded, followWeight } from './flags.js';
+import { runName, stepRunTag } from './run-names.js';
+import { syncBaseline } from './baseline.js';
+
+export { runName };
+export { retireBaseline } from './baseline.js';
 
 const POLL_MS = 1000;
 const ANALYSIS_POLL_MS = 2000;
@@ -19,41 +24,6 @@ export function handleProgressing(d: DecisionBuilder): void {
 export function handlePaused(d: DecisionBuilder): void {
   holdPaused(d);
   syncBaseline(d);
-}
-
-/**
- * spec.strategy.canary.baseline: `<name>-baseline` runs the stable template at the canary's
- * size while the rollout is in flight (Progressing or Paused) and goes as soon as it is not:
- * promotion, abort, a revert to stable. Decided after the phase handler, so every way out of
- * these two phases removes it in the same reconcile that leaves them.
- */
-function syncBaseline(d: DecisionBuilder): void {
-  if (!d.rollout.spec.strategy.canary?.baseline?.enabled) return;
-  const phase = d.status.phase;
-  const inFlight = phase === 'Progressing' || phase === 'Paused';
-  if (inFlight && d.obs.target) {
-    d.act({ kind: 'ensureBaseline', replicas: d.obs.target.replicas });
-    d.status.baselineActive = true;
-  } else if (!inFlight) {
-    d.act({ kind: 'removeBaseline' });
-    delete d.status.baselineActive;
-  }
-}
-
-/**
- * Every other way a baseline can outlive its rollout (the option turned off mid-rollout, an abort
- * while the spec was invalid, a switch to blue-green): removed from whatever phase notices it.
- */
-export function retireBaseline(d: DecisionBuilder): void {
-  if (!d.status.baselineActive) return;
-  // While the spec is invalid and the weights hold, the baseline holds too.
-  const phase = d.status.phase === 'Invalid' ? d.status.invalidFrom : d.status.phase;
-  const wanted =
-    d.rollout.spec.strategy.canary?.baseline?.enabled === true &&
-    (phase === 'Progressing' || phase === 'Paused');
-  if (wanted) return;
-  d.act({ kind: 'removeBaseline' });
-  delete d.status.baselineActive;
 }
 
 function progress(d: DecisionBuilder): void {
@@ -257,9 +227,23 @@ function executeStep(d: DecisionBuilder, step: CanaryStep): void {
   }
   if ('analysis' in step) {
     holdWeights(d, 'analysis: keep the current weights');
-    const run = d.obs.stepRun;
+    const tag = stepRunTag(d, step.analysis);
+    let run = d.obs.stepRun;
+    const current = d.status.analysisRuns?.step;
+    if (current !== undefined && !current.includes(tag)) {
+      // The step's analysis was edited while its run was going: that run judges the old one.
+      if (run && (run.phase === 'Running' || run.phase === 'Pending'))
+        d.act({ kind: 'terminateAnalysis', name: run.name, message: 'the step analysis changed' });
+      d.transitions.push({
+        type: 'Normal',
+        reason: 'AnalysisStarted',
+        message: `step ${d.step}: the analysis changed; run ${current} replaced by a new one`,
+      });
+      d.status.analysisRuns = { ...d.status.analysisRuns, step: runName(d, tag) };
+      run = undefined;
+    }
     if (!run) {
-      const name = d.status.analysisRuns?.step ?? runName(d, `s${d.step}`);
+      const name = d.status.analysisRuns?.step ?? runName(d, tag);
       d.status.analysisRuns = { ...d.status.analysisRuns, step: name };
       d.act({ kind: 'startAnalysis', name, step: d.step, analysis: step.analysis });
       return d.requeue(ANALYSIS_POLL_MS);
@@ -397,10 +381,12 @@ function restartStepAnalysis(d: DecisionBuilder): void {
   if (run && (run.phase === 'Running' || run.phase === 'Pending')) {
     d.act({ kind: 'terminateAnalysis', name: run.name, message: 'restarted after resume' });
   }
+  const step = d.rollout.spec.strategy.canary?.steps[d.step];
   if (d.status.analysisRuns?.step !== undefined) {
+    const tag = step && 'analysis' in step ? stepRunTag(d, step.analysis) : `s${d.step}`;
     d.status.analysisRuns = {
       ...d.status.analysisRuns,
-      step: runName(d, `s${d.step}-${d.obs.now.toString(36)}`),
+      step: runName(d, `${tag}-${d.obs.now.toString(36)}`),
     };
   }
 }
@@ -423,9 +409,4 @@ function copyMeasurements(d: DecisionBuilder, run: RunState): void {
   const next = [...others, ...run.measurements];
   if (JSON.stringify(next) !== JSON.stringify(d.status.lastMeasurements ?? []))
     d.status.lastMeasurements = next;
-}
-
-export function runName(d: DecisionBuilder, suffix: string): string {
-  const rev = (d.status.canaryRevision ?? 'x').slice(0, 8);
-  return `${d.rollout.metadata.name}-${rev}-${d.status.attempt ?? 0}-${suffix}`.toLowerCase();
 }

@@ -72,3 +72,36 @@ describe('resume at a pause step', () => {
     expect(d.transitions.map((t) => t.reason)).to.not.include('Resumed');
   });
 });
+
+describe('an analysis step edited while its run is going', () => {
+  it('terminates the old run and starts one for the new analysis instead of letting the old one decide', () => {
+    const w = new World({
+      steps: [
+        { setWeight: 20 },
+        { analysis: { templates: [{ templateName: 'long' }] } },
+        { pause: {} },
+      ],
+    });
+    w.settle();
+    w.newRevision('rev2');
+    w.settle();
+    const first = w.rollout.status?.analysisRuns?.step;
+    expect(first).to.be.a('string');
+    const canary = w.rollout.spec.strategy.canary;
+    if (canary) canary.steps[1] = { analysis: { templates: [{ templateName: 'fails' }] } };
+    w.actions = [];
+    w.tick();
+    const second = w.rollout.status?.analysisRuns?.step;
+    expect(second).to.not.equal(first);
+    expect(w.actions).to.deep.include({
+      kind: 'terminateAnalysis',
+      name: first,
+      message: 'the step analysis changed',
+    });
+    w.settle();
+    expect(w.actions.some((a) => a.kind === 'startAnalysis' && a.name === second)).to.equal(true);
+    w.finishRuns('Failed', 'the new analysis fails');
+    w.settle();
+    expect(w.phase).to.equal('Aborted');
+  });
+});
