@@ -105,3 +105,18 @@ describe('an analysis step edited while its run is going', () => {
     expect(w.phase).to.equal('Aborted');
   });
 });
+
+describe('the Aborted phase with feature flags', () => {
+  it('keeps the abort reason as the phase message after the flags are restored', () => {
+    const w = new World({ steps: [{ setWeight: 20 }, { pause: {} }] });
+    w.rollout.spec.featureFlags = [{ name: 'new-checkout' }];
+    w.settle();
+    w.newRevision('rev2');
+    w.settle();
+    w.command('abort', { reason: 'p99 too high' });
+    w.settle();
+    expect(w.phase).to.equal('Aborted');
+    expect(w.rollout.status?.message).to.contain('p99 too high');
+    expect(w.rollout.status?.history?.some((h) => h.event === 'FlagSet')).to.equal(true);
+  });
+});
