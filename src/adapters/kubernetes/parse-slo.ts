@@ -9,6 +9,7 @@ import {
   explainSchemaError,
   objectName,
   pruneUnknownFields,
+  restOf,
 } from './parse.js';
 import { createInformer, type Informer, type InformerOptions } from './informer.js';
 import { customResource, type StatusAccess } from './resources.js';
@@ -57,7 +58,7 @@ export function parseSloShape(raw: unknown, source?: string): ServiceLevelObject
   if (!validate(value)) {
     const problems = (validate.errors ?? []).map(explainSchemaError);
     const first = problems[0] ?? { field: '(root)', message: 'is invalid' };
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : '';
+    const more = restOf(problems);
     throw new InvalidSpecError(`${prefix(raw, source)}${first.field}`, `${first.message}${more}`, {
       details: { resource: `${SLO_KIND} ${objectName(raw)}`, problems },
     });

@@ -195,10 +195,16 @@ function rangeText(schema: JsonSchema | undefined): string {
 
 function fail(what: string, raw: unknown, problems: SpecProblem[]): never {
   const first = problems[0] ?? { field: '(root)', message: 'is invalid' };
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : '';
-  throw new InvalidSpecError(first.field, `${first.message}${more}`, {
+  throw new InvalidSpecError(first.field, `${first.message}${restOf(problems)}`, {
     details: { resource: `${what} ${objectName(raw)}`, problems },
   });
+}
+
+/** The problems after the first, named in the message too (the status shows only that). */
+export function restOf(problems: SpecProblem[], shown = 4): string {
+  const rest = problems.slice(1, 1 + shown).map((p) => `; ${p.field}: ${p.message}`);
+  const hidden = problems.length - 1 - rest.length;
+  return `${rest.join('')}${hidden > 0 ? ` (and ${hidden} more)` : ''}`;
 }
 
 /** "namespace/name" of an object that may not parse, for error messages. */

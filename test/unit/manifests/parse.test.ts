@@ -85,6 +85,8 @@ describe('parseRollout', () => {
       'spec.strategy.canary.steps[0].setWeight',
       'spec.strategy.canary.steps[3].pause.duration',
     ]);
+    // ...and in the message, which is what a status condition and an Event show.
+    expect(err.message).to.contain('spec.strategy.canary.steps[3].pause.duration');
   });
 
   it('drops fields the schema does not declare, as the API server prunes them', async () => {
