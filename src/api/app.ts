@@ -70,9 +70,8 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = await runProbes(deps.probes ?? {}, deps.probeTimeoutMs ?? 2000);
-    const ready = Object.values(checks).every((c) => c === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    const r = await readiness(deps.probes ?? {}, deps.probeTimeoutMs ?? 2000);
+    res.status(r.status).json(r.body);
   });
 
   const authenticate = async (req: Request, res: Response, next: NextFunction) => {
@@ -155,6 +154,16 @@ function measure(metrics: ApiMetrics) {
     });
     next();
   };
+}
+
+/** The /readyz answer: 200 when every probe passed, else 503; the body names each result. */
+export async function readiness(
+  probes: Record<string, Probe>,
+  timeoutMs: number,
+): Promise<{ status: number; body: { status: string; checks: Record<string, string> } }> {
+  const checks = await runProbes(probes, timeoutMs);
+  const ready = Object.values(checks).every((c) => c === 'ok');
+  return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', checks } };
 }
 
 export async function runProbes(

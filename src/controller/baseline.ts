@@ -1,26 +1,11 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import { ResourceNotFoundError, SluiceError } from '../domain/errors.js';
 import type { Rollout } from '../domain/types.js';
 import type { ExecuteContext, ExecuteDeps } from './execute.js';
+import { readDeployment } from './observe.js';
 import { baselineName, baselineTemplate, buildBaseline, templateHash } from './workload.js';
 
 // Carries out the baseline actions (domain/rollout/canary.ts, syncBaseline). Both are
 // idempotent: run again after a crash, they converge on the same Deployment, or on none.
-
-async function readBaseline(
-  deps: ExecuteDeps,
-  namespace: string,
-  name: string,
-): Promise<V1Deployment | undefined> {
-  const cache = deps.cache?.deployments;
-  if (cache?.hasSynced()) return cache.get(namespace, name);
-  try {
-    return await deps.resources.deployments.get({ namespace, name });
-  } catch (err) {
-    if (err instanceof ResourceNotFoundError) return undefined;
-    throw err;
-  }
-}
 
 /** Creates `<name>-baseline` from the primary, or brings its template and size in line. */
 export async function ensureBaseline(
@@ -32,7 +17,7 @@ export async function ensureBaseline(
   if (!primary) return;
   const ns = rollout.metadata.namespace ?? 'default';
   const name = baselineName(rollout);
-  const existing = await readBaseline(deps, ns, name);
+  const existing = await readDeployment(deps, ns, name);
   if (!existing) {
     try {
       await deps.resources.deployments.create(buildBaseline(rollout, primary, replicas));

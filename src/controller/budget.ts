@@ -29,25 +29,19 @@ export function budgetReaderFrom(
 ): BudgetReader {
   return {
     async read(namespace, slo) {
+      const seen = (found: SloStatus | undefined): BudgetObservation =>
+        found
+          ? {
+              slo,
+              found: true,
+              remaining: found.status?.errorBudgetRemaining,
+              evaluatedAt: found.status?.evaluatedAt,
+            }
+          : { slo, found: false };
       const c = cache();
-      if (c?.hasSynced()) {
-        const hit = c.get(namespace, slo);
-        if (!hit) return { slo, found: false };
-        return {
-          slo,
-          found: true,
-          remaining: hit.status?.errorBudgetRemaining,
-          evaluatedAt: hit.status?.evaluatedAt,
-        };
-      }
+      if (c?.hasSynced()) return seen(c.get(namespace, slo));
       try {
-        const found = await source.get({ namespace, name: slo });
-        return {
-          slo,
-          found: true,
-          remaining: found.status?.errorBudgetRemaining,
-          evaluatedAt: found.status?.evaluatedAt,
-        };
+        return seen(await source.get({ namespace, name: slo }));
       } catch (err) {
         if (err instanceof ResourceNotFoundError) return { slo, found: false };
         throw err;

@@ -7,7 +7,7 @@ import {
   type NotifyFormat,
 } from '../adapters/notify/webhook.js';
 import { controllerProbes } from './probes.js';
-import { runProbes } from '../api/app.js';
+import { readiness } from '../api/app.js';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -152,15 +152,10 @@ export async function main(argv: string[]): Promise<void> {
     if (req.url === '/healthz') return void res.writeHead(200).end('ok');
     if (req.url === '/readyz') {
       // Deep: the API server, Prometheus and Unleash answer (see probes.ts).
-      void runProbes(probes, 2000).then((checks) => {
-        const ready = Object.values(checks).every((c) => c === 'ok');
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            status: ready ? 'ready' : 'not ready',
-            leader: runtime.isLeader(),
-            checks,
-          }),
-        );
+      void readiness(probes, 2000).then((r) => {
+        res
+          .writeHead(r.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ...r.body, leader: runtime.isLeader() }));
       });
       return;
     }

@@ -36,8 +36,8 @@ export interface ObserveDeps {
 }
 
 /** A Deployment from the cache when it has synced, else from the API server. */
-async function readDeployment(
-  deps: ObserveDeps,
+export async function readDeployment(
+  deps: Pick<ObserveDeps, 'resources' | 'cache'>,
   namespace: string,
   name: string,
 ): Promise<V1Deployment | undefined> {
