@@ -34,7 +34,8 @@ export function budgetAllowsStart(d: DecisionBuilder, from: 'Healthy' | 'Aborted
     obs?.evaluatedAt !== undefined && d.obs.now - Date.parse(obs.evaluatedAt) <= BUDGET_STALE_MS;
   const remaining = obs?.found && fresh ? obs.remaining : undefined;
   const override = s.budget?.override?.revision === target.revision ? s.budget.override : undefined;
-  const gate = decideBudgetGate(remaining, policy, override);
+  const why = describeUnknown(policy.slo, obs, fresh);
+  const gate = decideBudgetGate(remaining, policy, override, why);
   s.budget = {
     ...(s.budget ?? {}),
     slo: policy.slo,
@@ -42,12 +43,7 @@ export function budgetAllowsStart(d: DecisionBuilder, from: 'Healthy' | 'Aborted
     ...(obs?.evaluatedAt === undefined ? {} : { evaluatedAt: obs.evaluatedAt }),
   };
   if (remaining === undefined) delete s.budget.remaining;
-  const why = describeUnknown(policy.slo, obs, fresh);
-  // An unknown budget says why (no such SLO, never evaluated, stale, no data), not "no data".
-  const text = why
-    ? gate.message.replace('error budget unknown (no data)', `budget unknown: ${why}`)
-    : gate.message;
-  const message = `SLO ${policy.slo}: ${text}`;
+  const message = `SLO ${policy.slo}: ${gate.message}`;
   if (gate.allowed) {
     if (s.phase === 'BudgetFrozen' || gate.reason !== 'BudgetAvailable') {
       d.setCondition('BudgetFrozen', 'False', gate.reason, message);

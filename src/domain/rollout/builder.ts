@@ -37,16 +37,22 @@ export class DecisionBuilder {
     this.requeueAfterMs = this.requeueAfterMs === undefined ? v : Math.min(this.requeueAfterMs, v);
   }
 
-  /** Records a transition: event, log line, history entry; the phase and reason on the status. */
+  /**
+   * Records a transition: event, log line, history entry; the phase and reason on the status.
+   * `note`: an aside (e.g. flags restored after an abort) that leaves the phase's reason and
+   * message saying why the rollout is where it is.
+   */
   transition(
     reason: Reason,
     message: string,
-    opts: { warning?: boolean; phase?: RolloutPhase } = {},
+    opts: { warning?: boolean; phase?: RolloutPhase; note?: boolean } = {},
   ): void {
     this.transitions.push({ type: opts.warning ? 'Warning' : 'Normal', reason, message });
     if (opts.phase !== undefined) this.status.phase = opts.phase;
-    this.status.reason = reason;
-    this.status.message = message;
+    if (!opts.note) {
+      this.status.reason = reason;
+      this.status.message = message;
+    }
     const entry: HistoryEntry = { at: this.nowIso, event: reason, message, step: this.step };
     if (this.status.canaryRevision !== undefined) entry.revision = this.status.canaryRevision;
     this.status.history = [...(this.status.history ?? []), entry].slice(-MAX_HISTORY);

@@ -62,8 +62,7 @@ export function restoreFlags(d: DecisionBuilder): void {
   d.status.featureFlags = records.map(({ percent: _set, ...r }) => r);
   delete d.status.flagsRestorePending;
   // An event and a history entry, but the phase keeps saying why the rollout was aborted.
-  const { reason, message } = d.status;
-  d.transition('FlagSet', `flags ${records.map((r) => r.name).join(', ')} restored`);
-  if (reason !== undefined) d.status.reason = reason;
-  if (message !== undefined) d.status.message = message;
+  d.transition('FlagSet', `flags ${records.map((r) => r.name).join(', ')} restored`, {
+    note: true,
+  });
 }

@@ -29,10 +29,12 @@ export interface BudgetGateDecision {
   message: string;
 }
 
+/** `whyUnknown`: what an undefined budget means here (default "no data"), for the message. */
 export function decideBudgetGate(
   remaining: number | undefined,
   policy: BudgetPolicy = {},
   override?: BudgetOverride,
+  whyUnknown = 'no data',
 ): BudgetGateDecision {
   const freezeBelow = policy.freezeBelow ?? 0;
   const unknown = remaining === undefined || !Number.isFinite(remaining);
@@ -42,7 +44,7 @@ export function decideBudgetGate(
       ? {
           allowed: true,
           reason: 'BudgetUnknown',
-          message: 'error budget unknown (no data); allowed by policy',
+          message: `error budget unknown (${whyUnknown}); allowed by policy`,
         }
       : {
           allowed: true,
@@ -51,7 +53,7 @@ export function decideBudgetGate(
         };
   }
   const state = unknown
-    ? 'error budget unknown (no data)'
+    ? `error budget unknown (${whyUnknown})`
     : `${percent(remaining)} of the error budget remains (freeze at ${percent(freezeBelow)})`;
   if (override && override.reason.trim() !== '') {
     return {
